@@ -1,0 +1,1 @@
+"""Kafka plumbing: transactional outbox relay, inbox dedupe, batched consumer with retry and DLQ."""

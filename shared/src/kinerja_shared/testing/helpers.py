@@ -1,0 +1,88 @@
+"""Helpers for tests against the real broker and database: bounded waits, reading a topic, producing events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from kinerja_shared.contracts.base import Event
+from kinerja_shared.contracts.envelope import Envelope
+from kinerja_shared.settings import KafkaSettings
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"
+) -> None:
+    """Poll `check` until true; fail with `what` after `timeout` seconds (never waits forever)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if await check():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def read_all(
+    kafka: KafkaSettings, topic: str, *, isolation_level: str = "read_committed", timeout: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic` from offset 0 up to its current end, in partition order."""
+    consumer = AIOKafkaConsumer(
+        **kafka.client_kwargs(), enable_auto_commit=False, isolation_level=isolation_level, group_id=None
+    )
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic)
+        if not parts:
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        out: list[ConsumerRecord[bytes, bytes]] = []
+        pending = {tp for tp in tps if ends[tp] > 0}
+        deadline = time.monotonic() + timeout
+        while pending:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out reading {topic}")
+            batch = await consumer.getmany(*pending, timeout_ms=500)
+            for recs in batch.values():
+                out.extend(recs)
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def produce(
+    kafka: KafkaSettings,
+    topic: str,
+    events: Iterable[Event | Envelope | tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]],
+) -> int:
+    """Produce events (wrapped as CloudEvents), envelopes, or raw (key, value, headers) records; waits for acks."""
+    producer = AIOKafkaProducer(**kafka.client_kwargs(), acks="all", enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    n = 0
+    try:
+        futures: list[Any] = []
+        for e in events:
+            if isinstance(e, Event):
+                e = Envelope.wrap(e)
+            if isinstance(e, Envelope):
+                futures.append(await producer.send(topic, e.data, key=e.key.encode(), headers=e.headers()))
+            else:
+                key, value, headers = e
+                futures.append(await producer.send(topic, value, key=key, headers=headers))
+            n += 1
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return n
