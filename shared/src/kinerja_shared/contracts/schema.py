@@ -127,3 +127,22 @@ def asyncapi_document(service: str, *, kafka_host: str = "kafka:9092") -> dict[s
         "operations": operations,
         "components": {"schemas": schemas, "messages": messages},
     }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m kinerja_shared.contracts.schema [schemas_dir] [asyncapi_dir]`: write the published schemas."""
+    import sys
+
+    import kinerja_shared.contracts  # noqa: F401 - registers every type
+
+    args = sys.argv[1:] if argv is None else argv
+    schemas = Path(args[0] if args else "shared/schemas")
+    docs = Path(args[1] if len(args) > 1 else "docs/asyncapi")
+    export_json_schemas(schemas)
+    docs.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        (docs / f"{service}.json").write_text(json.dumps(asyncapi_document(service), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
