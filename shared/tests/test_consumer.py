@@ -22,7 +22,13 @@ from kinerja_shared.contracts.activity import ActivityReported
 from kinerja_shared.db import create_pool
 from kinerja_shared.errors import PermanentHandlerError
 from kinerja_shared.messaging.admin import group_lag
-from kinerja_shared.messaging.consumer import H_DLQ_REASON, H_DLQ_SOURCE, BatchConsumer, BatchHandler, Received
+from kinerja_shared.messaging.consumer import (
+    H_DLQ_REASON,
+    H_DLQ_SOURCE,
+    BatchConsumer,
+    BatchHandler,
+    Received,
+)
 from kinerja_shared.settings import KafkaSettings
 from kinerja_shared.testing.helpers import produce, read_all, wait_until
 from kinerja_shared.testing.plugin import MakeDatabase, MakeTopic, ProvisionedDatabase
@@ -66,7 +72,8 @@ async def _counts(dsn: str) -> tuple[int, int, int]:
     conn = await asyncpg.connect(dsn)
     try:
         row = await conn.fetchrow(
-            "SELECT count(*) AS n, count(DISTINCT event_id) AS d, (SELECT coalesce(sum(n), 0) FROM totals) AS t FROM applied"
+            "SELECT count(*) AS n, count(DISTINCT event_id) AS d,"
+            " (SELECT coalesce(sum(n), 0) FROM totals) AS t FROM applied"
         )
         assert row is not None
         return int(row["n"]), int(row["d"]), int(row["t"])
@@ -80,7 +87,12 @@ async def _lag(kafka: KafkaSettings, group: str, topic: str) -> int:
 
 @asynccontextmanager
 async def running(
-    db: ProvisionedDatabase, kafka: KafkaSettings, topic: str, group: str, handler: BatchHandler = apply_effects, **kw: object
+    db: ProvisionedDatabase,
+    kafka: KafkaSettings,
+    topic: str,
+    group: str,
+    handler: BatchHandler = apply_effects,
+    **kw: object,
 ) -> AsyncIterator[BatchConsumer]:
     pool = await create_pool(db.app_url)
     consumer = BatchConsumer(name=group, pool=pool, kafka=kafka, topics=[topic], handler=handler, **kw)  # type: ignore[arg-type]
@@ -149,7 +161,11 @@ async def test_poison_goes_to_the_dlq_with_reasons_and_the_rest_flows(
     other_id = [(k, str(uuid.uuid4()).encode() if k == "ce_id" else v) for k, v in hs]
     poison = [
         (b"k1", b"{not json", other_id),
-        (b"k2", template.data.replace(b'"minutes":60', b'"minutes":"banyak"'), [(k, str(uuid.uuid4()).encode() if k == "ce_id" else v) for k, v in hs]),
+        (
+            b"k2",
+            template.data.replace(b'"minutes":60', b'"minutes":"banyak"'),
+            [(k, str(uuid.uuid4()).encode() if k == "ce_id" else v) for k, v in hs],
+        ),
         (b"k3", template.data, unknown),
         (b"k4", b'{"hello": 1}', [("content-type", b"application/json")]),
     ]
@@ -196,7 +212,10 @@ async def test_a_failing_event_is_retried_with_backoff_then_dead_lettered(
         )
         await wait_until(lambda: _dlq_count(kafka, topic, group, 2), timeout=60, what="2 DLQ records")
     assert await _counts(db.app_url) == (18, 18, 18)
-    dead = {dict(r.headers)["ce_id"].decode(): dict(r.headers)[H_DLQ_REASON].decode() for r in await read_all(kafka, dlq_topic(topic, group))}
+    dead = {
+        dict(r.headers)["ce_id"].decode(): dict(r.headers)[H_DLQ_REASON].decode()
+        for r in await read_all(kafka, dlq_topic(topic, group))
+    }
     assert dead == {broken: "retries_exhausted", rejected: "handler_rejected"}
     retried = [dict(r.headers)["ce_id"].decode() for r in await read_all(kafka, retry_topic(topic, group))]
     assert sorted(retried) == sorted([flaky, flaky, broken, broken])
@@ -210,7 +229,9 @@ async def _dlq_count(kafka: KafkaSettings, topic: str, group: str, n: int) -> bo
     return len(await read_all(kafka, dlq_topic(topic, group))) >= n
 
 
-def _spawn(db: ProvisionedDatabase, kafka: KafkaSettings, topic: str, group: str, **env: str) -> subprocess.Popen[bytes]:
+def _spawn(
+    db: ProvisionedDatabase, kafka: KafkaSettings, topic: str, group: str, **env: str
+) -> subprocess.Popen[bytes]:
     e = os.environ | {"DATABASE_URL": db.app_url, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers}
     e |= {"TOPIC": topic, "GROUP": group, **env}
     return subprocess.Popen([sys.executable, str(PROCS / "consumer.py")], env=e)

@@ -68,7 +68,9 @@ def test_we_read_the_reference_librarys_messages() -> None:
     )
     msg = ce_kafka.to_binary_event(ce)
     env = Envelope.from_kafka(
-        msg.key if isinstance(msg.key, bytes) else (msg.key or "").encode(), msg.value, list(msg.headers.items())
+        msg.key if isinstance(msg.key, bytes) else (msg.key or "").encode(),
+        msg.value,
+        list(msg.headers.items()),
     )
     assert env.decode() == ev
     assert env.regency == str(ev.regency_id)
@@ -79,7 +81,12 @@ def test_we_read_the_reference_librarys_messages() -> None:
     [
         ([], b"{}", "not_cloudevent"),
         (
-            [("ce_id", b"x"), ("ce_source", b"/s"), ("ce_type", b"id.kinerja.nope.v1"), ("ce_specversion", b"1.0")],
+            [
+                ("ce_id", b"x"),
+                ("ce_source", b"/s"),
+                ("ce_type", b"id.kinerja.nope.v1"),
+                ("ce_specversion", b"1.0"),
+            ],
             b"{}",
             "unknown_type",
         ),

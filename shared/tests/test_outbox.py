@@ -61,7 +61,11 @@ async def _write_state_changes(dsn: str, topic: str, n: int) -> list[uuid.UUID]:
 
 
 def _spawn_relay(db_url: str, kafka: KafkaSettings, batch: int = 500) -> subprocess.Popen[bytes]:
-    env = os.environ | {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "BATCH": str(batch)}
+    env = os.environ | {
+        "DATABASE_URL": db_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "BATCH": str(batch),
+    }
     return subprocess.Popen([sys.executable, str(PROCS / "relay.py")], env=env)
 
 
@@ -129,7 +133,9 @@ async def test_relay_recovers_a_batch_already_committed_to_kafka_without_republi
     await dead.start()
     async with dead.transaction():
         for r in rows:
-            await dead.send(topic, r["payload"], key=r["key"].encode(), headers=[(k, v.encode()) for k, v in r["headers"]])
+            await dead.send(
+                topic, r["payload"], key=r["key"].encode(), headers=[(k, v.encode()) for k, v in r["headers"]]
+            )
     await dead.stop()
 
     pool = await create_pool(db.app_url)
@@ -147,9 +153,7 @@ async def test_relay_recovers_a_batch_already_committed_to_kafka_without_republi
     assert len(ids) == 300 and len(set(ids)) == 300
 
 
-async def test_only_one_relay_is_active_per_database(
-    make_database: MakeDatabase, kafka: KafkaSettings
-) -> None:
+async def test_only_one_relay_is_active_per_database(make_database: MakeDatabase, kafka: KafkaSettings) -> None:
     db = await make_database()
     pool = await create_pool(db.app_url)
     stop = asyncio.Event()

@@ -158,7 +158,8 @@ async def provision_database(admin_dsn: str, database: str, *, owner: str, app_r
             f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{app_role}"'
         )
         await db.execute(
-            f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "{app_role}"'
+            f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public '
+            f'GRANT USAGE, SELECT ON SEQUENCES TO "{app_role}"'
         )
         await db.execute(
             f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO "{app_role}"'

@@ -34,6 +34,12 @@ class KafkaSettings(BaseSettings):
     )
     sasl_username: str | None = Field(default=None, validation_alias=AliasChoices("KAFKA_SASL_USERNAME"))
     sasl_password: str | None = Field(default=None, validation_alias=AliasChoices("KAFKA_SASL_PASSWORD"))
+    topic_namespace: str = Field(
+        default="",
+        pattern=r"^[a-z0-9._-]*$",
+        validation_alias=AliasChoices("KAFKA_TOPIC_NAMESPACE"),
+        description="prefix for every topic and group id, e.g. 'staging.'; lets environments share a cluster",
+    )
 
     @field_validator("bootstrap_servers")
     @classmethod
@@ -43,6 +49,14 @@ class KafkaSettings(BaseSettings):
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"expected host:port[,host:port], got {v!r}")
         return v
+
+    def topic(self, name: str) -> str:
+        """The topic's name on this cluster."""
+        return f"{self.topic_namespace}{name}"
+
+    def group(self, name: str) -> str:
+        """The consumer group id on this cluster."""
+        return f"{self.topic_namespace}{name}"
 
     def client_kwargs(self) -> dict[str, str]:
         """Keyword arguments shared by every aiokafka client."""
@@ -73,6 +87,7 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    worker_http_port: int = Field(default=8001, ge=1, le=65535, description="worker's health and metrics")
     root_path: str = Field(default="", description="path prefix behind the front door, e.g. /evaluation")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias=AliasChoices("LOG_LEVEL")
@@ -119,6 +134,7 @@ def service_settings_class(service: str) -> type[ServiceSettings]:
         migration_database_url: str = Field(default="", validation_alias=_env(service, "MIGRATION_DATABASE_URL"))
         http_host: str = Field(default="127.0.0.1", validation_alias=_env(service, "HTTP_HOST"))
         http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env(service, "HTTP_PORT"))
+        worker_http_port: int = Field(default=8001, ge=1, le=65535, validation_alias=_env(service, "WORKER_HTTP_PORT"))
         root_path: str = Field(default="", validation_alias=_env(service, "ROOT_PATH"))
 
     _Settings.__name__ = f"{service.capitalize()}Settings"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 DAY_MS: Final = 24 * 60 * 60 * 1000
@@ -70,7 +70,7 @@ TOPICS: Final[tuple[Topic, ...]] = (
         EVALUATION,
         owner="evaluation",
         description="SKP, realisasi and assessment facts, keyed by ASN UUID",
-        consumers=("evaluation", "activity"),
+        consumers=("activity",),
     ),
     Topic(
         FEEDBACK,

@@ -1,0 +1,1 @@
+"""Kinerja activity service (see bootstrap.py for what it serves and consumes)."""

@@ -1,0 +1,1 @@
+"""Kinerja feedback service (see bootstrap.py for what it serves and consumes)."""

@@ -1,0 +1,1 @@
+"""Kinerja notify service (see bootstrap.py for what it serves and consumes)."""

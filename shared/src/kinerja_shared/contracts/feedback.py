@@ -13,7 +13,13 @@ from kinerja_shared.topics import FEEDBACK
 SOURCE = "/kinerja/feedback"
 
 
-@event("id.kinerja.feedback.survey_submitted.v1", topic=FEEDBACK, source=SOURCE, key="unit_id", subject="response_id")
+@event(
+    "id.kinerja.feedback.survey_submitted.v1",
+    topic=FEEDBACK,
+    source=SOURCE,
+    key="unit_id",
+    subject="response_id",
+)
 class SurveySubmitted(Event):
     """One anonymous SKM response: the nine unsur (Table Q1) on the 1–4 scale."""
 

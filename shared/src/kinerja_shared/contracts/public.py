@@ -11,9 +11,7 @@ from kinerja_shared.topics import PUBLIC_PERFORMANCE
 SOURCE = "/kinerja/evaluation"
 
 
-@event(
-    "id.kinerja.public.performance_published.v1", topic=PUBLIC_PERFORMANCE, source=SOURCE, key="pseudonym"
-)
+@event("id.kinerja.public.performance_published.v1", topic=PUBLIC_PERFORMANCE, source=SOURCE, key="pseudonym")
 class PerformancePublished(Event):
     """A final predikat for a pseudonymous ASN (keyed HMAC of the internal id; no NIP, no name)."""
 

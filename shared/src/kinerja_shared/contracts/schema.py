@@ -68,9 +68,7 @@ def asyncapi_document(service: str, *, kafka_host: str = "kafka:9092") -> dict[s
     receives = [m for m in types.values() if m.topic in consumed_topics]
     models = sorted({*sends, *receives}, key=lambda m: m.type)
 
-    _, defs = models_json_schema(
-        [(m, "serialization") for m in models], ref_template="#/components/schemas/{model}"
-    )
+    _, defs = models_json_schema([(m, "serialization") for m in models], ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
 
     channels: dict[str, Any] = {}

@@ -26,7 +26,9 @@ async def group_lag(kafka: KafkaSettings, group: str, topics: Iterable[str]) -> 
             for p in sorted(consumer.partitions_for_topic(t) or await _partitions(consumer, t))
         ]
         ends = await consumer.end_offsets(tps)
-        return {tp: ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0) for tp in tps}
+        return {
+            tp: ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0) for tp in tps
+        }
     finally:
         await consumer.stop()
         await admin.close()

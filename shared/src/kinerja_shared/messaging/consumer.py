@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 import structlog
@@ -53,7 +52,12 @@ RETRIED = Counter("kinerja_consumer_retries_total", "Events sent to the retry to
 BATCH_SECONDS = Histogram("kinerja_consumer_batch_seconds", "Time to apply one batch", ["consumer"])
 LAG = Gauge("kinerja_consumer_lag", "Records behind the high watermark", ["consumer", "topic", "partition"])
 
-_DB_DOWN = (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
+_DB_DOWN = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,10 @@ def _headers(rec: ConsumerRecord[bytes, bytes]) -> dict[str, bytes]:
 
 
 class BatchConsumer:
-    """Consumes `topics` (plus its own retry topics) as group `name` and applies batches exactly once."""
+    """Consumes `topics` (plus its own retry topics) as group `name` and applies batches exactly once.
+
+    `topics` are logical names; the Kafka settings' namespace prefixes them and the group id.
+    """
 
     def __init__(
         self,
@@ -118,8 +125,8 @@ class BatchConsumer:
         self.name = name
         self._pool = pool
         self._kafka = kafka
-        self._topics = list(topics)
-        self._retry_topics = {retry_topic(t, name): t for t in topics}
+        self._topics = [kafka.topic(t) for t in topics]
+        self._retry_topics = {retry_topic(t, name): t for t in self._topics}
         self._handler = handler
         self._batch_size = batch_size
         self._batch_wait_ms = batch_wait_ms
@@ -134,9 +141,10 @@ class BatchConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; then finish the batch in hand, commit and leave the group."""
+        kafka_group = self._kafka.group(self.name)
         consumer = AIOKafkaConsumer(
             **self._kafka.client_kwargs(),
-            group_id=self.name,
+            group_id=kafka_group,
             client_id=f"kinerja-{self.name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -16,7 +16,8 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_ids: Sequence[uui
     if not event_ids:
         return set()
     rows = await conn.fetch(
-        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id",
+        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
         consumer,
         list(event_ids),
     )

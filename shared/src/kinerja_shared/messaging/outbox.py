@@ -39,7 +39,13 @@ BATCH_SECONDS = Histogram("kinerja_outbox_batch_seconds", "Time to publish one o
 
 def _row(event: Event, event_id: uuid.UUID | None, traceparent: str | None, topic: str | None) -> tuple[Any, ...]:
     env = Envelope.wrap(event, event_id=event_id, traceparent=traceparent)
-    return (uuid.UUID(env.id), topic or event.topic, env.key, [[k, v.decode()] for k, v in env.headers()], env.data)
+    return (
+        uuid.UUID(env.id),
+        topic or event.topic,
+        env.key,
+        [[k, v.decode()] for k, v in env.headers()],
+        env.data,
+    )
 
 
 async def add(
@@ -52,15 +58,17 @@ async def add(
 ) -> uuid.UUID:
     """Stage one event in the caller's transaction; returns its CloudEvents id. `topic` overrides (tests)."""
     row = _row(event, event_id, traceparent, topic)
-    await conn.execute(
-        "INSERT INTO outbox (event_id, topic, key, headers, payload) VALUES ($1, $2, $3, $4, $5)", *row
-    )
+    await conn.execute("INSERT INTO outbox (event_id, topic, key, headers, payload) VALUES ($1, $2, $3, $4, $5)", *row)
     eid: uuid.UUID = row[0]
     return eid
 
 
 async def add_many(
-    conn: asyncpg.Connection, events: Iterable[Event], *, traceparent: str | None = None, topic: str | None = None
+    conn: asyncpg.Connection,
+    events: Iterable[Event],
+    *,
+    traceparent: str | None = None,
+    topic: str | None = None,
 ) -> int:
     """Stage many events with COPY (imports, batch consumers); the iterable's order is the publish order."""
     rows = [_row(e, None, traceparent, topic) for e in events]
@@ -144,7 +152,9 @@ class OutboxRelay:
                 **self._kafka.client_kwargs(),
                 acks="all",
                 enable_idempotence=True,
-                transactional_id=f"kinerja-{self._service}-outbox",  # fences a zombie relay's open transaction
+                transactional_id=self._kafka.group(
+                    f"kinerja-{self._service}-outbox"
+                ),  # fences a zombie relay's open transaction
                 linger_ms=5,
                 max_batch_size=256 * 1024,
                 compression_type=None,
@@ -193,7 +203,14 @@ class OutboxRelay:
             self._batch_size,
         )
         return [
-            _Row(r["id"], r["event_id"], r["topic"], r["key"], [(k, v.encode()) for k, v in r["headers"]], r["payload"])
+            _Row(
+                r["id"],
+                r["event_id"],
+                r["topic"],
+                r["key"],
+                [(k, v.encode()) for k, v in r["headers"]],
+                r["payload"],
+            )
             for r in records
         ]
 
@@ -201,7 +218,8 @@ class OutboxRelay:
         PENDING.labels(self._service).set(len(rows))
         async with producer.transaction():
             futures = [
-                await producer.send(r.topic, value=r.payload, key=r.key.encode(), headers=r.headers) for r in rows
+                await producer.send(self._kafka.topic(r.topic), value=r.payload, key=r.key.encode(), headers=r.headers)
+                for r in rows
             ]
             await asyncio.gather(*futures)
         # Kafka committed; a crash right here is what _recover() repairs
@@ -215,7 +233,7 @@ class OutboxRelay:
             return
         by_topic: dict[str, set[uuid.UUID]] = defaultdict(set)
         for r in rows:
-            by_topic[r.topic].add(r.event_id)
+            by_topic[self._kafka.topic(r.topic)].add(r.event_id)
         consumer = AIOKafkaConsumer(
             **self._kafka.client_kwargs(),
             enable_auto_commit=False,
@@ -258,7 +276,8 @@ class OutboxRelay:
             await consumer.stop()
         if found:
             await self._pool.execute(
-                "UPDATE outbox SET sent_at = now() WHERE event_id = ANY($1::uuid[]) AND sent_at IS NULL", list(found)
+                "UPDATE outbox SET sent_at = now() WHERE event_id = ANY($1::uuid[]) AND sent_at IS NULL",
+                list(found),
             )
             RECOVERED.labels(self._service).inc(len(found))
             log.warning("outbox relay recovered rows already on Kafka", count=len(found))

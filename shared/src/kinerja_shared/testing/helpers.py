@@ -16,7 +16,11 @@ from kinerja_shared.settings import KafkaSettings
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"
+    check: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.2,
+    what: str = "condition",
 ) -> None:
     """Poll `check` until true; fail with `what` after `timeout` seconds (never waits forever)."""
     deadline = time.monotonic() + timeout

@@ -22,7 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from kinerja_shared.db import Migration, load_migrations, migrate, provision_database, shared_migrations
 from kinerja_shared.messaging.admin import ensure_topics
 from kinerja_shared.settings import KafkaSettings
-from kinerja_shared.topics import Topic, dlq_topic, retry_topic
+from kinerja_shared.topics import Topic, all_topic_specs, dlq_topic, retry_topic
 
 TEST_OWNER = "kinerja_test_owner"
 TEST_APP = "kinerja_test_app"
@@ -60,8 +60,8 @@ def infra() -> Iterator[Infra]:
         yield Infra(bootstrap, admin)
         return
     if os.environ.get("KINERJA_TEST_USE_TESTCONTAINERS", "1") == "1" and _docker_answers():
-        from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found]
-        from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
 
         with KafkaContainer("apache/kafka:4.1.1").with_kraft() as k, PostgresContainer("postgres:15") as pg:
             yield Infra(k.get_bootstrap_server(), pg.get_connection_url(driver=None))
@@ -149,6 +149,43 @@ async def make_topic(kafka: KafkaSettings) -> AsyncIterator[MakeTopic]:
         try:
             await admin.delete_topics(created)
         except Exception:  # noqa: BLE001 - cleanup is best effort; names are unique anyway
+            pass
+        finally:
+            await admin.close()
+
+
+MakeNamespace = Callable[..., Awaitable[KafkaSettings]]
+
+
+@pytest.fixture
+async def make_namespace(kafka: KafkaSettings) -> AsyncIterator[MakeNamespace]:
+    """Factory: every registry topic under a fresh prefix, and Kafka settings that use it (services under test)."""
+    created: list[str] = []
+
+    async def make(partitions: int = 2) -> KafkaSettings:
+        ns = f"t{secrets.token_hex(4)}."
+        specs = [
+            Topic(
+                ns + t.name,
+                owner=t.owner,
+                description=t.description,
+                partitions=min(partitions, t.partitions),
+                compacted=t.compacted,
+                retention_ms=t.retention_ms,
+            )
+            for t in all_topic_specs()
+        ]
+        await ensure_topics(kafka, specs)
+        created.extend(s.name for s in specs)
+        return kafka.model_copy(update={"topic_namespace": ns})
+
+    yield make
+    if created:
+        admin = AIOKafkaAdminClient(**kafka.client_kwargs())
+        await admin.start()
+        try:
+            await admin.delete_topics(created)
+        except Exception:  # noqa: BLE001 - best effort; names are unique
             pass
         finally:
             await admin.close()

@@ -1,0 +1,168 @@
+"""kinerja-local: up | down | status | logs | fetch | urls for the local stack (no Docker)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import kafka, postgres, services, stack
+from .config import HOST, SERVICES, StackError, kafka_version, paths
+
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _log(msg: str) -> None:
+    if msg.startswith("warning:"):
+        console.print(f"[yellow]{msg}[/]")
+    else:
+        console.print(f"[dim]·[/] {msg}")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    fast = True if args.fast else None
+    res = stack.up(infra_only=args.infra_only, fast=fast, log=_log)
+    for note in res.notes:
+        _log(note)
+    if res.reused:
+        _log("reused (already running): " + ", ".join(res.reused))
+    _print_urls(res.infra, res.service_ports)
+    return 0
+
+
+def _print_urls(infra: stack.Infra, service_ports: dict[str, int]) -> None:
+    console.print(f"[green]ready[/]  Kafka {infra.kafka_version}  [bold]{infra.kafka_bootstrap}[/]")
+    console.print(f"[green]ready[/]  PostgreSQL  [bold]{infra.pg_admin_dsn}[/]")
+    for svc, port in service_ports.items():
+        console.print(f"[green]ready[/]  {svc:<10}  [bold]http://{HOST}:{port}/[/]  (ROOT_PATH=/{svc})")
+    console.print(f"[dim]database URLs and passwords: {infra.state_dir / 'state.json'}, or `kinerja-local urls`[/]")
+
+
+def cmd_urls(args: argparse.Namespace) -> int:
+    state_file = paths().state_file
+    if not state_file.exists():
+        raise StackError("the local stack was never started", "run `kinerja-local up`")
+    from .state import State
+
+    st = State(paths())
+    console.print(f"KAFKA_BOOTSTRAP_SERVERS={HOST}:{st.ports.get('kafka')}")
+    console.print(f"PG_ADMIN_DSN={postgres.admin_dsn(st.ports['postgres'])}")
+    for svc in SERVICES:
+        db = stack.service_database_urls(svc)
+        console.print(f"{svc.upper()}_DATABASE_URL={db.database_url}")
+        console.print(f"{svc.upper()}_MIGRATION_DATABASE_URL={db.migration_database_url}")
+        if svc in st.ports:
+            console.print(f"{svc.upper()}_URL=http://{HOST}:{st.ports[svc]}/")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    stopped = stack.down(log=_log)
+    console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    table = Table(title=f"kinerja local stack ({paths().root})")
+    for col in ("component", "pid", "port", "state"):
+        table.add_column(col)
+    colors = {"running": "green", "stopped": "dim"}
+    for r in stack.status():
+        c = colors.get(r.state, "red")
+        table.add_row(r.component, str(r.pid or "-"), str(r.port or "-"), f"[{c}]{r.state}[/]")
+    console.print(table)
+    return 0
+
+
+def _log_files(component: str | None) -> list[Path]:
+    p = paths()
+    files: list[Path] = []
+    if component in (None, "postgres"):
+        from .state import State
+
+        d = State(p).section("postgres").get("dir") if p.state_file.exists() else None
+        if d:
+            files.append(Path(d) / "log")
+    if component in (None, "kafka"):
+        files += [p.kafka_log, p.kafka_stdout]
+    for svc in SERVICES:
+        for role in services.ROLES:
+            if component in (None, svc, f"{svc}-{role}"):
+                files.append(p.service_log(svc, role))
+    return [f for f in files if f.exists()]
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    names = ["kafka", "postgres", *SERVICES, *(f"{s}-{r}" for s in SERVICES for r in services.ROLES)]
+    if args.component and args.component not in names:
+        raise StackError(f"unknown component {args.component!r}", "one of " + ", ".join(names))
+    files = _log_files(args.component)
+    if not files:
+        raise StackError("no log files yet", "run `kinerja-local up` first")
+    argv = ["tail", "-n", str(args.lines)]
+    if args.follow:
+        argv.append("-F")
+    argv += [str(f) for f in files]
+    sys.stdout.flush()
+    os.execvp("tail", argv)
+    return 0  # not reached
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    version = kafka_version()
+    kafka.java()
+    libs = kafka.fetch_jars(version, _log)
+    console.print(f"Apache Kafka {version} jars in {libs}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="kinerja-local",
+        description="Local Kinerja stack without Docker: Kafka (KRaft, Maven Central jars) + PostgreSQL "
+        "+ services. State in <repo>/.local (KINERJA_LOCAL_DIR); "
+        "ports via KINERJA_KAFKA_PORT, KINERJA_PG_PORT.",
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p_up = sub.add_parser("up", help="start (or reuse) Kafka, PostgreSQL, topics and the services")
+    p_up.add_argument("--infra-only", action="store_true", help="only Kafka + PostgreSQL (+ topics)")
+    p_up.add_argument(
+        "--fast",
+        action="store_true",
+        help="PostgreSQL with fsync/synchronous_commit/full_page_writes off (tests)",
+    )
+    p_up.set_defaults(fn=cmd_up)
+    sub.add_parser("down", help="stop what `up` started").set_defaults(fn=cmd_down)
+    sub.add_parser("status", help="a table of components, pids, ports, states").set_defaults(fn=cmd_status)
+    p_logs = sub.add_parser("logs", help="show (or follow with -f) the logs")
+    p_logs.add_argument("component", nargs="?", help="kafka, postgres, a service, or <service>-api/-worker")
+    p_logs.add_argument("-f", "--follow", action="store_true")
+    p_logs.add_argument("-n", "--lines", type=int, default=50)
+    p_logs.set_defaults(fn=cmd_logs)
+    sub.add_parser("fetch", help="download the Kafka jars from Maven Central (once)").set_defaults(fn=cmd_fetch)
+    sub.add_parser("urls", help="print connection settings as env lines").set_defaults(fn=cmd_urls)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        rc: int = args.fn(args)
+    except StackError as e:
+        err.print(f"[red]error:[/] {e.message}" + (f" — {e.hint}" if e.hint else ""), soft_wrap=True)
+        if e.details:
+            err.print(e.details, markup=False, highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/]")
+        return 130
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

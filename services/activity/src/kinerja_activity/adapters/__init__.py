@@ -1,0 +1,1 @@
+"""PostgreSQL repositories and outside clients of the activity service; they satisfy service ports."""

@@ -1,0 +1,1 @@
+"""Pure rules and models of the activity service: standard library only, time passed in."""

@@ -1,0 +1,1 @@
+"""PostgreSQL repositories and outside clients of the feedback service; they satisfy service ports."""

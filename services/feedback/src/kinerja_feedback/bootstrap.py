@@ -1,0 +1,16 @@
+"""The one place that wires the feedback service: its routes, Kafka handlers and read models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kinerja_shared.runtime import ServiceDefinition
+
+DEFINITION = ServiceDefinition(
+    name="feedback",
+    title="Umpan Balik Masyarakat",
+    description="Survei Kepuasan Masyarakat (SKM/IKM), pengaduan dengan batas waktu tanggapan, forum unit, "
+    "dan umpan balik 360.",
+    package_dir=Path(__file__).parent,
+    org_read_model=True,
+)

@@ -1,0 +1,1 @@
+"""PostgreSQL repositories and outside clients of the notify service; they satisfy service ports."""

@@ -1,0 +1,1 @@
+"""Read models that several services keep of another service's facts."""
