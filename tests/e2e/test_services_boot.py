@@ -67,7 +67,7 @@ async def service(
         "DEV_ISSUER_KEY_FILE": str(tmp / "dev-issuer.pem"),
         "CONSUMER_BATCH_WAIT_MS": "100",
     }
-    log = open(tmp / f"{svc}-{role}.log", "wb")  # noqa: SIM115 - closed below
+    log = open(tmp / f"{svc}-{role}.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", f"kinerja_{svc}", role], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -94,6 +94,7 @@ async def service(
 async def _rows(db: ProvisionedDatabase, sql: str, *args: object) -> list[asyncpg.Record]:
     conn = await connect(db.owner_url)
     try:
+        await conn.execute("SELECT set_config('kinerja.regency_ids', '*', false)")  # RLS is forced, even for owners
         return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()
@@ -265,7 +266,7 @@ async def test_service_boots_serves_and_consumes(
         metrics = (await http.get("/metrics")).text
         assert "kinerja_http_request_duration_seconds" in metrics
         async with service(svc, "worker", db, kafka, tmp_path) as (_, wbase):
-            wready = httpx.get(f"{wbase}/health/ready").json()
+            wready = (await http.get(f"{wbase}/health/ready")).json()
             assert wready["status"] == "ready"
             await SCENARIOS[svc](db, kafka)
     migrations = [r["name"] for r in await _rows(db, "SELECT name FROM schema_migrations ORDER BY name")]

@@ -274,7 +274,10 @@ class BatchConsumer:
                     todo.append(r)
                     fresh.discard(r.event_id)  # the same id twice in one batch counts once
             if todo:
-                ctx = {"event_id": str(todo[0].event_id)} if len(todo) == 1 else {"batch": len(todo)}
+                ctx: dict[str, object] = {"event_id": str(todo[0].event_id)} if len(todo) == 1 else {"batch": len(todo)}
+                tp = todo[0].envelope.traceparent
+                if len(todo) == 1 and tp and tp.count("-") == 3:
+                    ctx["trace_id"] = tp.split("-")[1]
                 with structlog.contextvars.bound_contextvars(**ctx):
                     await self._handler(conn, todo)
         PROCESSED.labels(self.name).inc(len(todo))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -37,8 +39,16 @@ PENDING = Gauge("kinerja_outbox_pending", "Unsent outbox rows seen by the relay"
 BATCH_SECONDS = Histogram("kinerja_outbox_batch_seconds", "Time to publish one outbox batch", ["service"])
 
 
+def _current_traceparent() -> str | None:
+    """W3C traceparent of the request or event being handled, so consumers continue the same trace."""
+    trace_id = structlog.contextvars.get_contextvars().get("trace_id")
+    if not isinstance(trace_id, str) or len(trace_id) != 32:
+        return None
+    return f"00-{trace_id}-{secrets.token_hex(8)}-01"
+
+
 def _row(event: Event, event_id: uuid.UUID | None, traceparent: str | None, topic: str | None) -> tuple[Any, ...]:
-    env = Envelope.wrap(event, event_id=event_id, traceparent=traceparent)
+    env = Envelope.wrap(event, event_id=event_id, traceparent=traceparent or _current_traceparent())
     return (
         uuid.UUID(env.id),
         topic or event.topic,

@@ -16,3 +16,8 @@ CREATE TABLE approved_indicator (
     weight       numeric     NOT NULL
 );
 CREATE INDEX approved_indicator_asn_year ON approved_indicator (asn_id, year);
+
+ALTER TABLE approved_indicator ENABLE ROW LEVEL SECURITY;
+ALTER TABLE approved_indicator FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON approved_indicator
+    USING (kinerja_tenant_allows(regency_id)) WITH CHECK (kinerja_tenant_allows(regency_id));

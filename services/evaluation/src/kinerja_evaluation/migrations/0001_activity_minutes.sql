@@ -7,3 +7,8 @@ CREATE TABLE activity_minutes (
     activities int     NOT NULL,
     PRIMARY KEY (asn_id, month)
 );
+
+ALTER TABLE activity_minutes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE activity_minutes FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON activity_minutes
+    USING (kinerja_tenant_allows(regency_id)) WITH CHECK (kinerja_tenant_allows(regency_id));

@@ -10,3 +10,8 @@ CREATE TABLE notification (
     read_at         timestamptz
 );
 CREATE INDEX notification_unread ON notification (asn_id, created_at DESC) WHERE read_at IS NULL;
+
+ALTER TABLE notification ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notification FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON notification
+    USING (kinerja_tenant_allows(regency_id)) WITH CHECK (kinerja_tenant_allows(regency_id));

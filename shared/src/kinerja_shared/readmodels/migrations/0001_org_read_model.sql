@@ -48,3 +48,16 @@ CREATE TABLE org_acting_superior (
     valid_until        date NOT NULL,
     PRIMARY KEY (asn_id, acting_superior_id, valid_from)
 );
+
+-- Tenant isolation: each row is visible only to transactions scoped to its regency (see set_tenant()).
+ALTER TABLE org_unit ENABLE ROW LEVEL SECURITY;
+ALTER TABLE org_unit FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON org_unit USING (kinerja_tenant_allows(regency_id)) WITH CHECK (kinerja_tenant_allows(regency_id));
+ALTER TABLE org_asn ENABLE ROW LEVEL SECURITY;
+ALTER TABLE org_asn FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON org_asn USING (kinerja_tenant_allows(regency_id)) WITH CHECK (kinerja_tenant_allows(regency_id));
+ALTER TABLE org_acting_superior ENABLE ROW LEVEL SECURITY;
+ALTER TABLE org_acting_superior FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON org_acting_superior
+    USING (kinerja_tenant_allows(regency_id)) WITH CHECK (kinerja_tenant_allows(regency_id));
+-- org_regency is the list of tenants itself: readable by all, like a catalogue
