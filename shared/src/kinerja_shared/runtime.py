@@ -13,7 +13,7 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,8 @@ log = get_logger(__name__)
 
 
 Handlers = Mapping[type[Event], BatchHandler]
+# a long-running job of the worker process (e.g. a dispatcher); returns once `stop` is set
+WorkerTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def dispatch(handlers: Handlers) -> BatchHandler:
@@ -83,6 +85,8 @@ class ServiceDefinition:
     publishes: bool = True  # has an outbox to relay
     has_home: bool = False  # its routers serve GET / themselves
     org_read_model: bool = False  # keeps org_* tables from kinerja.org.v1
+    # extra jobs the worker runs beside the consumer and relay, by name (readiness reports a stopped one)
+    worker_tasks: Callable[[Runtime], Mapping[str, WorkerTask]] = lambda _rt: {}
 
     @property
     def consumes(self) -> tuple[str, ...]:
@@ -215,6 +219,8 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings, *, worke
                     batch_wait_ms=settings.consumer_batch_wait_ms,
                 )
                 tasks["consumer"] = asyncio.create_task(_supervise(consumer, stop), name="consumer")
+            for task_name, job in definition.worker_tasks(rt).items():
+                tasks[task_name] = asyncio.create_task(job(stop), name=task_name)
         try:
             yield
         finally:
