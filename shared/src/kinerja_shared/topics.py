@@ -95,6 +95,7 @@ TOPICS: Final[tuple[Topic, ...]] = (
         owner="evaluation",
         description="Pseudonymised performance events for other agencies",
         retention_ms=90 * DAY_MS,
+        consumers=("notify",),  # relays them to agencies' signed webhooks
         public=True,
     ),
 )
