@@ -27,6 +27,9 @@ class ActivityReported(Event):
     indicator_id: UUID | None = None
     quantity: Decimal = Field(default=Decimal(0), ge=0)
     output: str = Field(default="", max_length=200)
+    revision: int = Field(
+        default=1, ge=1, description="1 when first reported; a revised (pending or rejected) activity counts up"
+    )
 
 
 @event("id.kinerja.activity.verified.v1", topic=ACTIVITY, source=SOURCE, subject="activity_id")
@@ -69,3 +72,31 @@ class AttendanceRecorded(Event):
     late_minutes: int = Field(default=0, ge=0)
     early_leave_minutes: int = Field(default=0, ge=0)
     apel_attended: bool | None = None
+
+
+@event("id.kinerja.activity.leave_recorded.v1", topic=ACTIVITY, source=SOURCE, subject="leave_id")
+class LeaveRecorded(Event):
+    """An ASN is excused (cuti, dinas luar, sakit) on these dates; each working day also gets AttendanceRecorded."""
+
+    leave_id: UUID
+    asn_id: UUID
+    status: AttendanceStatus = Field(description="cuti, dinas_luar or sakit")
+    start_date: date
+    end_date: date
+    working_days: int = Field(ge=0, description="working days (Mon–Fri minus the regency's holidays) in the range")
+    recorded_by: UUID | None = Field(default=None, description="ASN UUID of who recorded it (superior or BKPSDM)")
+
+
+@event("id.kinerja.activity.verification_overdue.v1", topic=ACTIVITY, source=SOURCE, subject="activity_id")
+class ActivityVerificationOverdue(Event):
+    """An activity has waited longer than the regency's limit (default 2 working days) for its superior.
+
+    Sent once per activity (Table R1 verification_pending); evaluation decides whom to notify.
+    """
+
+    activity_id: UUID
+    asn_id: UUID
+    superior_id: UUID | None = Field(description="direct or acting superior expected to verify; None if unknown")
+    activity_date: date
+    reported_at: datetime
+    pending_working_days: int = Field(ge=0)
