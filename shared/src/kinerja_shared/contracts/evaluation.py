@@ -77,3 +77,26 @@ class RealisasiConfirmed(Event):
     realisasi: Decimal = Field(ge=0)
     capaian: Decimal = Field(ge=0, description="Table P3, percent")
     confirmed_by: UUID
+
+
+@event("id.kinerja.evaluation.skp_revision_requested.v1", topic=EVALUATION, source=SOURCE, subject="skp_id")
+class SkpRevisionRequested(Event):
+    """The assessor sent the SKP back to the ASN with a comment; the ASN edits and submits again."""
+
+    skp_id: UUID
+    asn_id: UUID
+    reviewer_id: UUID
+    year: int = Field(ge=2020, le=2100)
+    version: int = Field(ge=1)
+    comment: str = Field(max_length=2000)
+
+
+@event("id.kinerja.evaluation.realisasi_returned.v1", topic=EVALUATION, source=SOURCE, subject="indicator_id")
+class RealisasiReturned(Event):
+    """The assessor returned a reported realisasi (e.g. missing evidence); the ASN reports it again."""
+
+    asn_id: UUID
+    indicator_id: UUID
+    period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
+    returned_by: UUID
+    comment: str = Field(max_length=2000)
