@@ -1,0 +1,104 @@
+"""What the use cases share: the clock, the unit directory (cached), who may act for a unit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from kinerja_feedback.adapters import postgres as db
+from kinerja_feedback.domain.config import RegencyConfig
+from kinerja_feedback.domain.errors import Forbidden, InvalidInput
+from kinerja_shared.auth import Principal, Role
+from kinerja_shared.db import ALL_REGENCIES, tenant_transaction
+from kinerja_shared.web import JAKARTA
+
+Clock = Callable[[], datetime]
+
+
+def jakarta_now() -> datetime:
+    return datetime.now(JAKARTA)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    unit_id: UUID
+    regency_id: UUID
+    name: str
+    kind: str
+    public_facing: bool
+    regency_name: str
+
+
+class Directory:
+    """Units and regency settings, cached briefly: the public survey must not query them on every answer.
+
+    Public pages know only a unit id; the unit's own row (public anyway) is read across tenants to learn its
+    regency, and everything after that runs scoped to that regency.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, *, ttl_s: float = 30.0, miss_ttl_s: float = 5.0) -> None:
+        self._pool = pool
+        self._ttl = ttl_s
+        self._miss_ttl = miss_ttl_s
+        self._units: dict[UUID, tuple[float, UnitInfo | None]] = {}
+        self._configs: dict[UUID, tuple[float, RegencyConfig]] = {}
+
+    async def unit(self, unit_id: UUID) -> UnitInfo | None:
+        now = time.monotonic()
+        hit = self._units.get(unit_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with tenant_transaction(self._pool, ALL_REGENCIES) as conn:
+            row = await db.unit_row(conn, unit_id)
+        info = None if row is None else UnitInfo(**dict(row))
+        if len(self._units) > 50_000:
+            self._units.clear()
+        self._units[unit_id] = (now + (self._ttl if info else self._miss_ttl), info)
+        return info
+
+    async def require_unit(self, unit_id: UUID, *, public_facing: bool = False) -> UnitInfo:
+        """The unit, or InvalidInput (422) naming `unit_id` when unknown (or not serving citizens when asked)."""
+        info = await self.unit(unit_id)
+        if info is None:
+            raise InvalidInput("Unit layanan tidak dikenal.", field="unit_id", reason="unknown unit")
+        if public_facing and not info.public_facing:
+            raise InvalidInput(
+                "Unit ini tidak melayani masyarakat secara langsung.", field="unit_id", reason="unit not public-facing"
+            )
+        return info
+
+    async def config(self, regency_id: UUID) -> RegencyConfig:
+        now = time.monotonic()
+        hit = self._configs.get(regency_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with tenant_transaction(self._pool, [regency_id]) as conn:
+            cfg = await db.regency_config(conn, regency_id)
+        self._configs[regency_id] = (now + self._ttl, cfg)
+        return cfg
+
+    def forget_config(self, regency_id: UUID) -> None:
+        self._configs.pop(regency_id, None)
+
+
+def scope_of(principal: Principal) -> list[UUID]:
+    if principal.regency_id is None:
+        raise Forbidden("Akun ini tidak terkait kabupaten/kota mana pun.")
+    return [principal.regency_id]
+
+
+async def ensure_unit_staff(conn: asyncpg.Connection, principal: Principal, unit: UnitInfo) -> UUID | None:
+    """Admin BKPSDM of the regency, or an ASN of (or heading) the unit; returns the acting ASN id."""
+    if principal.regency_id != unit.regency_id:
+        raise Forbidden("Unit ini berada di luar kabupaten/kota Anda.")
+    acting: UUID | None = principal.asn_id
+    if acting is not None and await db.is_unit_asn(conn, acting, unit.unit_id):
+        return acting
+    if principal.has_role(Role.ADMIN_BKPSDM):
+        return acting
+    raise Forbidden("Hanya pegawai unit ini atau admin BKPSDM yang dapat melakukannya.")
