@@ -13,6 +13,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import Histogram
 from pydantic import ValidationError
 
 import kinerja_shared.contracts  # noqa: F401 - registers every event type before any consumer decodes
@@ -33,6 +35,7 @@ from kinerja_shared.contracts.schema import asyncapi_document
 from kinerja_shared.db import create_pool, load_migrations, migrate, shared_migrations
 from kinerja_shared.http import create_app, service_home_router
 from kinerja_shared.logging import configure_logging, get_logger
+from kinerja_shared.messaging import outbox_metrics
 from kinerja_shared.messaging.consumer import BatchConsumer, BatchHandler, Received
 from kinerja_shared.messaging.outbox import OutboxRelay
 from kinerja_shared.readmodels.org import MIGRATIONS_DIR as ORG_MIGRATIONS
@@ -68,6 +71,45 @@ def dispatch(handlers: Handlers) -> BatchHandler:
                 run.append(r)
         if run and current is not None:
             await current(conn, run)
+
+    return handle
+
+
+HANDLED_BATCH = Histogram(
+    "kinerja_consumer_batch_size",
+    "New (not duplicate) events per handled batch",
+    ["consumer"],
+    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
+)
+EVENT_AGE = Histogram(
+    "kinerja_consumer_event_age_seconds",
+    "From the event's ce_time to its handling: the fact-to-effect latency (for evaluation: score-update latency)",
+    ["consumer"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+
+
+def observed(consumer: str, handler: BatchHandler) -> BatchHandler:
+    """Batch size and fact-to-effect latency metrics, and a DEBUG line per event carrying its trace id."""
+
+    async def handle(conn: asyncpg.Connection, batch: Sequence[Received]) -> None:
+        await handler(conn, batch)
+        HANDLED_BATCH.labels(consumer).observe(len(batch))
+        now = time.time()
+        age = EVENT_AGE.labels(consumer)
+        for r in batch:
+            age.observe(max(0.0, now - r.envelope.time.timestamp()))
+            tp = r.envelope.traceparent
+            log.debug(
+                "event handled",
+                event_id=str(r.event_id),
+                type=r.envelope.type,
+                trace_id=tp.split("-")[1] if tp and tp.count("-") == 3 else None,
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                attempt=r.attempt,
+            )
 
     return handle
 
@@ -208,13 +250,16 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings, *, worke
                     batch_size=settings.outbox_batch_size,
                 )
                 tasks["outbox-relay"] = asyncio.create_task(relay.run(stop), name="outbox-relay")
+                tasks["outbox-metrics"] = asyncio.create_task(
+                    outbox_metrics.observe(rt.pool, definition.name, stop), name="outbox-metrics"
+                )
             if definition.consumes:
                 consumer = BatchConsumer(
                     name=definition.name,
                     pool=rt.pool,
                     kafka=settings.kafka,
                     topics=definition.consumes,
-                    handler=dispatch(all_handlers(definition, rt)),
+                    handler=observed(definition.name, dispatch(all_handlers(definition, rt))),
                     batch_size=settings.consumer_batch_size,
                     batch_wait_ms=settings.consumer_batch_wait_ms,
                 )
