@@ -82,13 +82,23 @@ class _Outcome:
     retry: list[tuple[ConsumerRecord[bytes, bytes], Received, str]] = field(default_factory=list)
 
 
+@dataclass
+class _Prepared:
+    items: list[tuple[ConsumerRecord[bytes, bytes], Received]] = field(default_factory=list)
+    outcome: _Outcome = field(default_factory=_Outcome)
+    starts: dict[TopicPartition, int] = field(default_factory=dict)  # first offset per partition
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)  # to commit once applied
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, consumer: BatchConsumer) -> None:
         self._c = consumer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        # offsets are committed after every batch, so nothing in flight needs finishing here
+        # finish and commit the batch being applied, so the next owner does not redo it
         log.info("partitions revoked", consumer=self._c.name, count=len(revoked))
+        with contextlib.suppress(Exception):
+            await self._c._drain()
         for tp in revoked:
             self._c._paused_until.pop(tp, None)
 
@@ -137,6 +147,9 @@ class BatchConsumer:
         self._max_poll_interval_ms = max_poll_interval_ms
         self._paused_until: dict[TopicPartition, float] = {}
         self._positions: dict[TopicPartition, int] = {}
+        self._inflight: tuple[asyncio.Task[None], _Prepared] | None = None
+        self._rewound: dict[TopicPartition, int] = {}  # where the last failed batch was rewound to
+        self._consumer: AIOKafkaConsumer | None = None
         self.running = asyncio.Event()  # set once the group has assigned us partitions at least once
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -168,71 +181,109 @@ class BatchConsumer:
         log.info("consumer stopped", consumer=self.name)
 
     async def _loop(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+        """Two stages overlap: while batch N is applied (DB and broker I/O), batch N+1 is fetched and decoded."""
         db_backoff = 0.5
+        self._consumer = consumer
         while not stop.is_set():
             self._resume_due(consumer)
             batch = await consumer.getmany(timeout_ms=self._batch_wait_ms, max_records=self._batch_size)
             if consumer.assignment():
                 self.running.set()
-            if not batch:
-                self._report_lag(consumer)
-                continue
+            prepared = self._prepare(consumer, batch) if batch else None
             try:
-                with BATCH_SECONDS.labels(self.name).time():
-                    offsets = await self._process(consumer, producer, batch)
+                await self._drain()
+                if self._rewound:  # a drain in the rebalance listener failed: this batch comes after it
+                    raise asyncpg.InterfaceError("previous batch failed during a rebalance")
             except _DB_DOWN as e:
                 log.warning("database unavailable; retrying batch in place", consumer=self.name, error=str(e))
-                for tp, records in batch.items():
-                    consumer.seek(tp, records[0].offset)
+                if prepared is not None:
+                    # re-read this batch too, except where the failed batch's rewind already went further back
+                    self._rewind(consumer, {tp: o for tp, o in prepared.starts.items() if tp not in self._rewound})
+                self._rewound = {}
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), db_backoff)
                 db_backoff = min(db_backoff * 2, 15.0)
                 continue
             db_backoff = 0.5
-            self._positions.update(offsets)
-            try:
-                if offsets:
-                    await consumer.commit(offsets)
-            except (CommitFailedError, KafkaError) as e:
-                # the group moved on; whoever owns these partitions now redelivers, and the inbox skips them
-                log.warning("offset commit failed after a rebalance", consumer=self.name, error=str(e))
-            self._report_lag(consumer)
+            if prepared is not None:
+                self._inflight = (asyncio.create_task(self._apply_prepared(producer, prepared)), prepared)
+            else:
+                self._report_lag(consumer)
+        await self._drain()  # SIGTERM: finish the batch in hand and commit it
 
-    async def _process(
-        self,
-        consumer: AIOKafkaConsumer,
-        producer: AIOKafkaProducer,
-        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-    ) -> dict[TopicPartition, int]:
+    async def _drain(self) -> None:
+        """Wait for the batch being applied, then commit its offsets; on failure rewind to its start."""
+        if self._inflight is None:
+            return
+        task, prepared = self._inflight
+        self._inflight = None
+        try:
+            await task
+        except BaseException:
+            if self._consumer is not None:
+                self._rewind(self._consumer, prepared.starts)
+                self._rewound = dict(prepared.starts)
+            raise
+        self._positions.update(prepared.offsets)
+        try:
+            if prepared.offsets and self._consumer is not None:
+                await self._consumer.commit(prepared.offsets)
+        except (CommitFailedError, KafkaError) as e:
+            # the group moved on; whoever owns these partitions now redelivers, and the inbox skips them
+            log.warning("offset commit failed after a rebalance", consumer=self.name, error=str(e))
+
+    @staticmethod
+    def _rewind(consumer: AIOKafkaConsumer, starts: dict[TopicPartition, int]) -> None:
+        # the batch after this one was already fetched: seeking to this one's start re-reads both, in order
+        for tp, offset in starts.items():
+            if tp in consumer.assignment():
+                consumer.seek(tp, offset)
+
+    def _prepare(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> _Prepared:
+        """Decode a fetched batch (CPU only): events to apply, poison to dead-letter, offsets to commit after."""
         now_ms = time.time() * 1000
-        outcome = _Outcome()
-        items: list[tuple[ConsumerRecord[bytes, bytes], Received]] = []
-        offsets: dict[TopicPartition, int] = {}
+        prepared = _Prepared()
         for tp, records in batch.items():
+            if not records:
+                continue
+            prepared.starts[tp] = records[0].offset
+            retrying = tp.topic in self._retry_topics
             for rec in records:
-                hs = _headers(rec)
-                if tp.topic in self._retry_topics and H_NOT_BEFORE in hs:
-                    not_before = int(hs[H_NOT_BEFORE])
+                if retrying:
+                    not_before = int(_headers(rec).get(H_NOT_BEFORE, b"0"))
                     if not_before > now_ms:
                         # not due yet: wait on this partition only, from this record
                         consumer.pause(tp)
                         consumer.seek(tp, rec.offset)
                         self._paused_until[tp] = not_before / 1000
                         break
-                offsets[tp] = rec.offset + 1
                 try:
-                    items.append((rec, self._decode(tp.topic, rec, hs)))
+                    prepared.items.append((rec, self._decode(tp.topic, rec, retrying)))
                 except PoisonMessage as e:
-                    outcome.dead.append((rec, e.reason, e.detail))
-        if items:
-            await self._apply(items, outcome)
-        await self._route(producer, outcome)
-        return offsets
+                    prepared.outcome.dead.append((rec, e.reason, e.detail))
+            else:
+                prepared.offsets[tp] = records[-1].offset + 1
+                continue
+            if rec.offset > records[0].offset:
+                prepared.offsets[tp] = rec.offset  # up to (not including) the record that is not due yet
+        return prepared
 
-    def _decode(self, topic: str, rec: ConsumerRecord[bytes, bytes], hs: dict[str, bytes]) -> Received:
+    async def _apply_prepared(self, producer: AIOKafkaProducer, prepared: _Prepared) -> None:
+        with BATCH_SECONDS.labels(self.name).time():
+            if prepared.items:
+                await self._apply(prepared.items, prepared.outcome)
+            await self._route(producer, prepared.outcome)
+
+    def _decode(self, topic: str, rec: ConsumerRecord[bytes, bytes], retrying: bool) -> Received:
         env = Envelope.from_kafka(rec.key, rec.value, rec.headers or ())
         event = env.decode()
-        original = hs.get(H_ORIGINAL_TOPIC, b"").decode() or self._retry_topics.get(topic, topic)
+        original, attempt = topic, 0
+        if retrying:
+            hs = _headers(rec)
+            original = hs.get(H_ORIGINAL_TOPIC, b"").decode() or self._retry_topics[topic]
+            attempt = int(hs.get(H_ATTEMPT, b"0"))
         return Received(
             envelope=env,
             event=event,
@@ -240,7 +291,7 @@ class BatchConsumer:
             topic=original,
             partition=rec.partition,
             offset=rec.offset,
-            attempt=int(hs.get(H_ATTEMPT, b"0")),
+            attempt=attempt,
         )
 
     async def _apply(self, items: list[tuple[ConsumerRecord[bytes, bytes], Received]], outcome: _Outcome) -> None:

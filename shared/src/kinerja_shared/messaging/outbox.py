@@ -186,31 +186,59 @@ class OutboxRelay:
     async def _publish_loop(
         self, producer: AIOKafkaProducer, lock_conn: asyncpg.Connection, stop: asyncio.Event
     ) -> None:
+        """Pipelined: the next batch is claimed and the previous one marked while this one is on the wire."""
         purged_at = 0.0
         loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            if lock_conn.is_closed():
-                raise asyncpg.InterfaceError("relay lock connection closed")
-            rows = await self._claim()
-            if rows:
-                with BATCH_SECONDS.labels(self._service).time():
-                    await self._publish(producer, rows)
-                continue
-            PENDING.labels(self._service).set(0)
-            if loop.time() - purged_at > 600:
-                await self._purge()
-                purged_at = loop.time()
-            self._wake.clear()
-            waiter = asyncio.create_task(self._wake.wait())
-            stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=self._idle_poll_s, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            stopper.cancel()
+        marking: asyncio.Task[None] | None = None
+        marking_ids: list[int] = []
+        try:
+            rows = await self._claim([])
+            while not stop.is_set():
+                if lock_conn.is_closed():
+                    raise asyncpg.InterfaceError("relay lock connection closed")
+                if rows:
+                    ids = [r.id for r in rows]
+                    # rows in flight (this batch, and the previous one until its mark lands) are not claimed again
+                    claiming = asyncio.create_task(self._claim(ids + marking_ids))
+                    try:
+                        with BATCH_SECONDS.labels(self._service).time():
+                            await self._publish(producer, rows)
+                        if marking is not None:
+                            await marking
+                    except BaseException:
+                        claiming.cancel()
+                        raise
+                    marking, marking_ids = asyncio.create_task(self._mark(rows)), ids
+                    rows = await claiming
+                    continue
+                if marking is not None:
+                    await marking
+                    marking, marking_ids = None, []
+                PENDING.labels(self._service).set(0)
+                if loop.time() - purged_at > 600:
+                    await self._purge()
+                    purged_at = loop.time()
+                self._wake.clear()
+                rows = await self._claim([])
+                if rows:
+                    continue
+                waiter = asyncio.create_task(self._wake.wait())
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait({waiter, stopper}, timeout=self._idle_poll_s, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+                rows = await self._claim([])
+        finally:
+            if marking is not None:
+                with contextlib.suppress(Exception):
+                    await marking  # a committed batch gets marked even on shutdown
 
-    async def _claim(self) -> list[_Row]:
+    async def _claim(self, in_flight: list[int], limit: int | None = None) -> list[_Row]:
         records = await self._pool.fetch(
-            "SELECT id, event_id, topic, key, headers, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
-            self._batch_size,
+            "SELECT id, event_id, topic, key, headers, payload FROM outbox"
+            " WHERE sent_at IS NULL AND NOT (id = ANY($2::bigint[])) ORDER BY id LIMIT $1",
+            limit or self._batch_size,
+            in_flight,
         )
         return [
             _Row(
@@ -232,13 +260,15 @@ class OutboxRelay:
                 for r in rows
             ]
             await asyncio.gather(*futures)
-        # Kafka committed; a crash right here is what _recover() repairs
+        # Kafka committed; a crash before _mark lands is what _recover() repairs
+
+    async def _mark(self, rows: Sequence[_Row]) -> None:
         await self._pool.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [r.id for r in rows])
         PUBLISHED.labels(self._service).inc(len(rows))
 
     async def _recover(self) -> None:
-        """Mark unsent rows that a dead relay already committed to Kafka (only its last batch can be such)."""
-        rows = await self._claim()
+        """Mark unsent rows that a dead relay already committed to Kafka (only its last two batches can be such)."""
+        rows = await self._claim([], limit=2 * self._batch_size)
         if not rows:
             return
         by_topic: dict[str, set[uuid.UUID]] = defaultdict(set)
@@ -263,8 +293,8 @@ class OutboxRelay:
                     continue
                 consumer.assign(tps)
                 ends = await consumer.end_offsets(tps)
-                # a batch holds ≤ batch_size records per partition, plus one transaction marker
-                span = 2 * self._batch_size + 2
+                # two batches may be committed but unmarked (pipelining), each ≤ batch_size per partition + a marker
+                span = 4 * self._batch_size + 4
                 active = {tp for tp in tps if ends[tp] > 0}
                 for tp in active:
                     consumer.seek(tp, max(0, ends[tp] - span))
