@@ -222,7 +222,9 @@ async def inbox_consumer(kafka: KafkaSettings, admin_dsn: str, envelopes: Sequen
 
 def _row(name: str, rate: float, base: float | None = None, target: float | None = None) -> str:
     ratio = f"{rate / base:5.2f}×" if base else "   —  "
-    verdict = "" if target is None or base is None else ("  meets ≥ %.1f×" if rate / base >= target else "  BELOW %.1f×") % target
+    verdict = ""
+    if target is not None and base:
+        verdict = f"  {'meets' if rate / base >= target else 'BELOW'} ≥ {target:.1f}×"
     return f"  {name:<42} {rate:>10,.0f} events/s   {ratio}{verdict}"
 
 
