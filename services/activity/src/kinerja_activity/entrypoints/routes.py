@@ -1,0 +1,311 @@
+"""JSON API of the activity service (the phone app and other clients); pages are in pages.py."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+
+from kinerja_activity.adapters.evidence_store import FileEvidenceStore
+from kinerja_activity.entrypoints.common import CallerDep, caller_of, is_bkpsdm, mapped, now, violations_detail
+from kinerja_activity.service import activities as acts
+from kinerja_activity.service import attendance as att
+from kinerja_activity.service import verification as ver
+from kinerja_activity.service.commands import ActivityIn, ApelIn, BulkApprove, CheckIn, Decision, LeaveIn, SyncBatch
+from kinerja_activity.settings import ActivitySettings
+from kinerja_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from kinerja_shared.runtime import PoolDep, Runtime
+
+
+class ActivityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    activity_date: date
+    start_time: time
+    end_time: time
+    minutes: int
+    description: str
+    quantity: Decimal
+    output: str
+    indicator_id: UUID
+    status: str
+    revision: int
+    reject_reason: str | None = None
+
+
+def activity_out(row: Any) -> ActivityOut:
+    return ActivityOut(
+        id=row["activity_id"],
+        activity_date=row["activity_date"],
+        start_time=row["start_time"],
+        end_time=row["end_time"],
+        minutes=row["minutes"],
+        description=row["description"],
+        quantity=row["quantity"],
+        output=row["output"],
+        indicator_id=row["indicator_id"],
+        status=row["status"],
+        revision=row["revision"],
+        reject_reason=row["reject_reason"],
+    )
+
+
+class ItemOut(BaseModel):
+    index: int
+    id: UUID | None
+    status: Literal["accepted", "rejected"]
+    errors: list[dict[str, str]]
+
+
+class SyncOut(BaseModel):
+    items: list[ItemOut]
+    accepted: int
+    rejected: int
+    created: int
+
+
+class ChangedOut(BaseModel):
+    changed: list[UUID]
+
+
+def _month(month: str | None) -> date:
+    if month is None:
+        return now().date().replace(day=1)
+    try:
+        y, m = month.split("-")
+        return date(int(y), int(m), 1)
+    except ValueError:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "field": "month",
+                    "location": "query",
+                    "type": "month_parsing",
+                    "reason": "expected YYYY-MM",
+                    "message_id": "Format bulan: TTTT-BB.",
+                }
+            ],
+        ) from None
+
+
+def _settings(request: Request) -> ActivitySettings:
+    s: ActivitySettings = request.app.state.settings
+    return s
+
+
+def store_of(request: Request) -> FileEvidenceStore:
+    return FileEvidenceStore(_settings(request).evidence_dir)
+
+
+async def read_upload(file: UploadFile, max_bytes: int) -> bytes:
+    """Read at most max_bytes + 1, so an oversized upload is refused without holding all of it."""
+    return await file.read(max_bytes + 1)
+
+
+def _manager(principal: Principal) -> acts.Caller | None:
+    """BKPSDM manages every ASN of its regency (None = no relation check); anyone else acts as a superior."""
+    return None if is_bkpsdm(principal) else caller_of(principal)
+
+
+def api_router(_rt: Runtime) -> APIRouter:
+    r = APIRouter(prefix="/api", tags=["kegiatan"])
+
+    @r.post("/activities", status_code=201, response_model=ActivityOut, name="api_report_activity")
+    async def report(body: ActivityIn, pool: PoolDep, caller: CallerDep) -> ActivityOut:
+        """Report one daily activity linked to an approved RHK indicator; `id` makes a retry idempotent."""
+        row = await mapped(acts.report_activity(pool, caller, body, now=now()))
+        return activity_out(row)
+
+    @r.get("/activities", response_model=list[ActivityOut])
+    async def list_own(
+        pool: PoolDep,
+        caller: CallerDep,
+        start: Annotated[date | None, Query()] = None,
+        end: Annotated[date | None, Query()] = None,
+    ) -> list[ActivityOut]:
+        """The caller's own activities (default: the last 7 days)."""
+        end = end or now().date()
+        start = start or end - timedelta(days=6)
+        return [activity_out(x) for x in await acts.list_activities(pool, caller, start, end)]
+
+    @r.put("/activities/{activity_id}", response_model=ActivityOut)
+    async def revise(activity_id: UUID, body: ActivityIn, pool: PoolDep, caller: CallerDep) -> ActivityOut:
+        """Change a pending or rejected activity (verified ones are final: 409)."""
+        row = await mapped(acts.revise_activity(pool, caller, activity_id, body, now=now()))
+        return activity_out(row)
+
+    @r.post("/activities/sync", response_model=SyncOut)
+    async def sync(body: SyncBatch, pool: PoolDep, caller: CallerDep) -> SyncOut:
+        """Offline-first batch of ≤ 500 activities with client ids; replaying the batch changes nothing."""
+        res = await acts.sync_activities(pool, caller, body.items, now=now())
+        return SyncOut(
+            items=[
+                ItemOut(index=i.index, id=i.id, status=i.status, errors=violations_detail(i.errors, "item"))
+                for i in res.items
+            ],
+            accepted=res.accepted,
+            rejected=res.rejected,
+            created=res.created,
+        )
+
+    @r.post("/activities/{activity_id}/evidence", status_code=201)
+    async def upload_evidence(
+        activity_id: UUID,
+        request: Request,
+        pool: PoolDep,
+        caller: CallerDep,
+        file: Annotated[UploadFile, File(description="foto (JPEG/PNG/WebP) atau PDF")],
+    ) -> dict[str, object]:
+        """Attach a photo or PDF; type is checked by content and size against the configured limit."""
+        s = _settings(request)
+        content = await read_upload(file, s.evidence_max_bytes)
+        checked = await mapped(
+            acts.attach_evidence(
+                pool,
+                store_of(request),
+                caller,
+                activity_id,
+                content,
+                file.filename or "bukti",
+                max_bytes=s.evidence_max_bytes,
+                now=now(),
+            )
+        )
+        return {"sha256": checked.sha256, "kind": checked.kind.value, "size": checked.size}
+
+    @r.get("/activities/{activity_id}/evidence/{sha256}", name="evidence_file")
+    async def evidence_file(
+        activity_id: UUID, sha256: str, request: Request, pool: PoolDep, caller: CallerDep
+    ) -> Response:
+        """Download evidence: the ASN's own, or a subordinate's for their superior."""
+        row = await mapped(acts.evidence_for(pool, caller, activity_id, sha256, today=now().date()))
+        content = await store_of(request).get(row["sha256"])
+        return Response(
+            content,
+            media_type=row["kind"],
+            headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @r.get("/summary")
+    async def summary(pool: PoolDep, caller: CallerDep, month: str | None = None) -> dict[str, object]:
+        """Minutes reported and verified this month (or YYYY-MM) against the regency's quota (T1)."""
+        s = await acts.month_summary(pool, caller, _month(month))
+        return {
+            "month": s.month.strftime("%Y-%m"),
+            "quota_minutes": s.quota_minutes,
+            "reported_minutes": s.reported_minutes,
+            "verified_minutes": s.verified_minutes,
+            "percent": s.percent,
+            "verified_percent": s.verified_percent,
+            "pending": s.pending,
+            "rejected": s.rejected,
+        }
+
+    @r.post("/activities/{activity_id}/decision", response_model=ChangedOut)
+    async def decide(activity_id: UUID, body: Decision, pool: PoolDep, caller: CallerDep) -> ChangedOut:
+        """The direct (or acting) superior approves, or rejects with a reason."""
+        changed = await mapped(
+            ver.decide(pool, caller, [activity_id], approve=body.approve, reason=body.reason, now=now())
+        )
+        return ChangedOut(changed=changed)
+
+    @r.post("/verifications/approve", response_model=ChangedOut)
+    async def bulk_approve(body: BulkApprove, pool: PoolDep, caller: CallerDep) -> ChangedOut:
+        """Approve many at once (all or nothing); already approved ones are skipped."""
+        changed = await mapped(ver.decide(pool, caller, body.activity_ids, approve=True, now=now()))
+        return ChangedOut(changed=changed)
+
+    @r.get("/verifications/pending")
+    async def pending(pool: PoolDep, caller: CallerDep) -> list[dict[str, object]]:
+        """Subordinates' activities waiting for the caller, oldest first."""
+        rows = await ver.pending_queue(pool, caller, today=now().date())
+        return [dict(x) for x in rows]
+
+    @r.get("/team/today")
+    async def team(pool: PoolDep, caller: CallerDep) -> list[dict[str, object]]:
+        """Each subordinate today: attendance, lateness, activities, pending verifications."""
+        return [dict(x) for x in await ver.team_today(pool, caller, today=now().date())]
+
+    @r.post("/attendance/check-in")
+    async def check_in(pool: PoolDep, caller: CallerDep, body: CheckIn | None = None) -> dict[str, object]:
+        """Arrive now (server time), optionally with the phone's location."""
+        loc = (body.latitude, body.longitude) if body and body.latitude is not None else None
+        row = await mapped(att.check_in_out(pool, caller, check_out=False, now=now(), location=loc))  # type: ignore[arg-type]
+        return dict(row)
+
+    @r.post("/attendance/check-out")
+    async def check_out(pool: PoolDep, caller: CallerDep, body: CheckIn | None = None) -> dict[str, object]:
+        """Leave now (server time), optionally with the phone's location."""
+        loc = (body.latitude, body.longitude) if body and body.latitude is not None else None
+        row = await mapped(att.check_in_out(pool, caller, check_out=True, now=now(), location=loc))  # type: ignore[arg-type]
+        return dict(row)
+
+    @r.get("/attendance")
+    async def my_attendance(pool: PoolDep, caller: CallerDep, month: str | None = None) -> list[dict[str, object]]:
+        """The caller's attendance days in a month (default this month) with late and early-leave minutes."""
+        return [dict(x) for x in await att.month_attendance(pool, caller, _month(month))]
+
+    @r.post("/attendance/import")
+    async def import_csv(
+        pool: PoolDep,
+        principal: Annotated[Principal, Depends(require_roles(Role.ADMIN_BKPSDM))],
+        file: Annotated[UploadFile, File(description="ekspor mesin sidik jari: asn_id,waktu")],
+    ) -> dict[str, object]:
+        """BKPSDM imports a fingerprint-machine export; bad lines are reported, the rest applied."""
+        raw = await file.read(20 * 1024 * 1024 + 1)
+        if len(raw) > 20 * 1024 * 1024:
+            raise HTTPException(413, "Berkas terlalu besar (maksimal 20 MB).")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        assert principal.regency_id is not None
+        res = await mapped(att.import_fingerprint(pool, principal.regency_id, text, now=now()))
+        return {
+            "rows": res.rows,
+            "days_changed": res.days_changed,
+            "errors": [{"line": n, "field": v.field, "reason": v.reason, "type": v.code} for n, v in res.errors],
+        }
+
+    @r.post("/attendance/leave", status_code=201)
+    async def leave(body: LeaveIn, pool: PoolDep, principal: CurrentPrincipal) -> dict[str, object]:
+        """Mark cuti / dinas luar / sakit over a range (BKPSDM, or the ASN's direct superior)."""
+        actor = _manager(principal)
+        assert principal.regency_id is not None
+        leave_id = await mapped(
+            att.record_leave(
+                pool,
+                principal.regency_id,
+                body.asn_id,
+                body.status,
+                body.start_date,
+                body.end_date,
+                note=body.note,
+                actor=actor,
+                recorded_by=principal.asn_id,
+                now=now(),
+            )
+        )
+        return {"leave_id": leave_id}
+
+    @r.post("/attendance/apel")
+    async def apel(body: ApelIn, pool: PoolDep, principal: CurrentPrincipal) -> dict[str, object]:
+        """Record assembly attendance for a day (BKPSDM, or the superior for their subordinates)."""
+        actor = _manager(principal)
+        if principal.regency_id is None:
+            raise HTTPException(403, "Akun ini tidak terhubung dengan daerah.")
+        n = await mapped(
+            att.record_apel(
+                pool, principal.regency_id, body.work_date, body.attended, body.missed, actor=actor, now=now()
+            )
+        )
+        return {"changed": n}
+
+    return r
