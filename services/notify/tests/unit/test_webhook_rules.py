@@ -85,6 +85,12 @@ def test_circuit_opens_after_threshold_and_closes_on_success() -> None:
     assert c == Circuit(0, None)
 
 
+def test_a_batch_of_failures_opens_the_circuit_once() -> None:
+    pause = timedelta(minutes=5)
+    c = Circuit().after([False] * 50, threshold=5, pause=pause, now=NOW)
+    assert c == Circuit(5, NOW + pause)
+
+
 def test_domain_rate_limit() -> None:
     lim = DomainRateLimiter(rate=2, burst=2)
     assert lim.take("bkpsdm.tebokab.go.id", 0.0) == 0

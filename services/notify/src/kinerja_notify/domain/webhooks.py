@@ -85,12 +85,16 @@ class Circuit:
         """
         failures = self.consecutive_failures
         paused = self.paused_until
+        opened = False
         for ok in outcomes:
             if ok:
-                failures, paused = 0, None
+                failures, paused, opened = 0, None, False
                 continue
+            if opened:
+                continue  # the rest of a batch sent before the circuit opened are not probes
             failures += 1
             if failures >= threshold:
                 factor = 2 ** min(failures - threshold, 8)
                 paused = now + min(pause * factor, timedelta(hours=24))
+                opened = True
         return Circuit(failures, paused)

@@ -1,38 +1,55 @@
-"""Kafka handlers of the notify service."""
+"""Kafka handlers of the notify service: decode, call the intake use case, map rule errors to the DLQ."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import asyncpg
-import orjson
 
+from kinerja_notify.domain.errors import DomainError
+from kinerja_notify.service.intake import Links, PublicEvent, accept_public_events, accept_requests
+from kinerja_shared.contracts.base import Event
 from kinerja_shared.contracts.notification import NotificationRequested
-from kinerja_shared.messaging.consumer import Received
+from kinerja_shared.contracts.registry import all_types
+from kinerja_shared.errors import PermanentHandlerError
+from kinerja_shared.messaging.consumer import BatchHandler, Received
+from kinerja_shared.topics import PUBLIC_PERFORMANCE
 
 
-async def on_notification_requested(conn: asyncpg.Connection, batch: Sequence[Received]) -> None:
-    """Put each requested notification in the recipient's in-app inbox, once per notification id."""
-    rows = []
-    for r in batch:
-        ev = r.event
-        assert isinstance(ev, NotificationRequested)
-        rows.append(
-            (
-                ev.notification_id,
-                ev.asn_id,
-                ev.regency_id,
-                ev.kind,
-                orjson.dumps(ev.params).decode(),
-                ev.link,
-                ev.occurred_at,
-            )
-        )
-    await conn.execute(
-        """INSERT INTO notification (notification_id, asn_id, regency_id, kind, params, link, created_at)
-           SELECT n, a, r, k, p::jsonb, l, c
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-                AS v(n, a, r, k, p, l, c)
-           ON CONFLICT (notification_id) DO NOTHING""",
-        *zip(*rows, strict=True),
+def public_event_types() -> dict[str, type[Event]]:
+    """Every event type on the public topic: what agencies may subscribe to."""
+    return {name: cls for name, cls in all_types().items() if cls.topic == PUBLIC_PERFORMANCE}
+
+
+def notification_handler(links: Links) -> BatchHandler:
+    async def on_notification_requested(conn: asyncpg.Connection, batch: Sequence[Received]) -> None:
+        """Inbox items and queued e-mail for each requested notification, once per notification id."""
+        requests = []
+        for r in batch:
+            assert isinstance(r.event, NotificationRequested)
+            requests.append(r.event)
+        try:
+            await accept_requests(conn, requests, now=datetime.now(UTC), links=links)
+        except DomainError as e:
+            # unknown type or a template value missing: it will never apply; DLQ with the reason, go on
+            raise PermanentHandlerError(f"{type(e).__name__}: {e}") from e
+
+    return on_notification_requested
+
+
+async def on_public_event(conn: asyncpg.Connection, batch: Sequence[Received]) -> None:
+    """Queue a signed webhook delivery per matching agency subscription."""
+    await accept_public_events(
+        conn,
+        [
+            PublicEvent(r.event_id, r.envelope.type, r.event.regency_id, r.event.occurred_at, r.envelope.data)
+            for r in batch
+        ],
     )
+
+
+def handlers(links: Links) -> dict[type[Event], BatchHandler]:
+    out: dict[type[Event], BatchHandler] = {NotificationRequested: notification_handler(links)}
+    out |= dict.fromkeys(public_event_types().values(), on_public_event)
+    return out

@@ -1,0 +1,55 @@
+"""The dispatchers' loop: do a step until there is nothing due, then sleep until woken or the poll interval."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from kinerja_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+WAKE_CHANNEL = "kinerja_dispatch"
+
+
+async def run_dispatch_loop(
+    name: str,
+    dsn: str,
+    step: Callable[[], Awaitable[bool]],
+    stop: asyncio.Event,
+    *,
+    poll_s: float,
+) -> None:
+    """`step()` returns True while more work may be due right away. Survives database outages (backs off)."""
+    wake = asyncio.Event()
+    backoff = 0.5
+    while not stop.is_set():
+        listener: asyncpg.Connection | None = None
+        try:
+            listener = await asyncpg.connect(dsn)
+            await listener.add_listener(WAKE_CHANNEL, lambda *_: wake.set())
+            while not stop.is_set():
+                wake.clear()
+                if await step():
+                    backoff = 0.5
+                    continue
+                backoff = 0.5
+                waiter = asyncio.create_task(wake.wait())
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait({waiter, stopper}, timeout=poll_s, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            log.warning("dispatcher lost its database; retrying", dispatcher=name, error=str(e))
+        except Exception as e:  # never die silently: readiness would report it, but keep trying
+            log.exception("dispatcher step failed; retrying", dispatcher=name, error=str(e))
+        finally:
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), backoff)
+        backoff = min(backoff * 2, 15.0)
