@@ -245,7 +245,7 @@ async def test_overdue_activities_are_flagged_once_after_two_working_days(
     try:
         payload = await conn.fetchval(
             "SELECT payload FROM outbox WHERE headers @> $1::jsonb",
-            '[["ce_type", "id.kinerja.activity.verification_overdue.v1"]]',
+            [["ce_type", "id.kinerja.activity.verification_overdue.v1"]],
         )
     finally:
         await conn.close()
