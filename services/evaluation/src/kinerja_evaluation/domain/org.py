@@ -13,6 +13,7 @@ NIP_PATTERN: Final = re.compile(r"^\d{18}$")
 EMAIL_PATTERN: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UNIT_SEPARATOR: Final = ">"
 MAX_UNIT_DEPTH: Final = 6
+LOSSY_NUMBER_MARK: Final = "#angka:"  # set by the file reader on a spreadsheet number too long to be exact
 
 
 class Gender(StrEnum):
@@ -56,6 +57,8 @@ def nip_problem(nip: str) -> str | None:
 
     18 digits: birth date YYYYMMDD, TMT YYYYMM (month 21 marks PPPK), gender 1/2, sequence 001–999.
     """
+    if nip.startswith(LOSSY_NUMBER_MARK):
+        return "NIP tersimpan sebagai angka di Excel sehingga digit terakhirnya berubah; format kolom NIP sebagai teks"
     if not NIP_PATTERN.match(nip):
         return "NIP harus 18 digit angka"
     try:
