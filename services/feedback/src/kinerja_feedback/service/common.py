@@ -102,3 +102,62 @@ async def ensure_unit_staff(conn: asyncpg.Connection, principal: Principal, unit
     if principal.has_role(Role.ADMIN_BKPSDM):
         return acting
     raise Forbidden("Hanya pegawai unit ini atau admin BKPSDM yang dapat melakukannya.")
+
+
+async def find_units(pool: asyncpg.Pool, q: str, *, limit: int = 50) -> list[UnitInfo]:
+    """Public-facing units whose name (or regency) matches `q`, for the public home page."""
+    pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    async with tenant_transaction(pool, ALL_REGENCIES) as conn:
+        rows = await conn.fetch(
+            """SELECT u.unit_id, u.regency_id, u.name, u.kind, u.public_facing, coalesce(r.name, '') AS regency_name
+               FROM org_unit u LEFT JOIN org_regency r USING (regency_id)
+               WHERE u.public_facing AND (u.name ILIKE $1 OR r.name ILIKE $1)
+               ORDER BY r.name, u.name LIMIT $2""",
+            pattern,
+            limit,
+        )
+    return [UnitInfo(**dict(r)) for r in rows]
+
+
+async def unit_staff(pool: asyncpg.Pool, unit: UnitInfo) -> list[tuple[UUID, str]]:
+    """ASN of a unit (to assign a complaint to)."""
+    async with tenant_transaction(pool, [unit.regency_id]) as conn:
+        rows = await conn.fetch(
+            "SELECT asn_id, name FROM org_asn WHERE unit_id = $1 AND active ORDER BY name", unit.unit_id
+        )
+    return [(r["asn_id"], r["name"]) for r in rows]
+
+
+async def subordinates(pool: asyncpg.Pool, principal: Principal) -> list[tuple[UUID, str, str]]:
+    """Whom the caller may open a 360 round for: direct subordinates (all ASN of the regency for HR)."""
+    if principal.regency_id is None:
+        return []
+    async with tenant_transaction(pool, [principal.regency_id]) as conn:
+        if principal.has_role(Role.ADMIN_BKPSDM):
+            rows = await conn.fetch(
+                "SELECT asn_id, name, position_title FROM org_asn WHERE active ORDER BY name LIMIT 500"
+            )
+        else:
+            rows = await conn.fetch(
+                """SELECT asn_id, name, position_title FROM org_asn WHERE active AND superior_id = $1
+                   ORDER BY name""",
+                principal.asn_id,
+            )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def colleagues(pool: asyncpg.Pool, principal: Principal, ratee: UUID) -> list[tuple[UUID, str, str]]:
+    """Possible raters for `ratee`: ASN of the same unit and the ratee's subordinates, never the ratee."""
+    if principal.regency_id is None:
+        return []
+    async with tenant_transaction(pool, [principal.regency_id]) as conn:
+        rows = await conn.fetch(
+            """SELECT a.asn_id, a.name, CASE WHEN a.superior_id = $1 THEN 'bawahan' ELSE 'rekan' END
+               FROM org_asn a, org_asn r
+               WHERE r.asn_id = $1 AND a.active AND a.asn_id <> $1
+                 AND (a.unit_id = r.unit_id OR a.superior_id = $1)
+                 AND a.asn_id IS DISTINCT FROM r.superior_id
+               ORDER BY a.name LIMIT 300""",
+            ratee,
+        )
+    return [(r[0], r[1], r[2]) for r in rows]
