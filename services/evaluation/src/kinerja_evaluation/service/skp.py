@@ -490,26 +490,25 @@ async def revise_skp(
             reason,
             now,
         )
-        await conn.execute(
-            """CREATE TEMP TABLE _rhk_map ON COMMIT DROP AS
-               SELECT rhk_id AS old_id, gen_random_uuid() AS new_id FROM rhk WHERE skp_id = $1""",
-            skp_id,
-        )
+        old_ids = [r["rhk_id"] for r in await conn.fetch("SELECT rhk_id FROM rhk WHERE skp_id = $1", skp_id)]
+        new_ids = [uuid.uuid4() for _ in old_ids]
         await conn.execute(
             """INSERT INTO rhk (rhk_id, skp_id, regency_id, position, kind, description, parent_rhk_id, origin_rhk_id)
-               SELECT m.new_id, $2, r.regency_id, r.position, r.kind, r.description, r.parent_rhk_id, r.rhk_id
-               FROM rhk r JOIN _rhk_map m ON m.old_id = r.rhk_id""",
-            skp_id,
+               SELECT m.new_id, $1, r.regency_id, r.position, r.kind, r.description, r.parent_rhk_id, r.rhk_id
+               FROM unnest($2::uuid[], $3::uuid[]) AS m(old_id, new_id) JOIN rhk r ON r.rhk_id = m.old_id""",
             new_id,
+            old_ids,
+            new_ids,
         )
         await conn.execute(
             """INSERT INTO indicator (indicator_id, rhk_id, skp_id, regency_id, position, name, target, unit, aspect,
                  direction, weight)
-               SELECT gen_random_uuid(), m.new_id, $2, i.regency_id, i.position, i.name, i.target, i.unit, i.aspect,
+               SELECT gen_random_uuid(), m.new_id, $1, i.regency_id, i.position, i.name, i.target, i.unit, i.aspect,
                  i.direction, i.weight
-               FROM indicator i JOIN _rhk_map m ON m.old_id = i.rhk_id""",
-            skp_id,
+               FROM unnest($2::uuid[], $3::uuid[]) AS m(old_id, new_id) JOIN indicator i ON i.rhk_id = m.old_id""",
             new_id,
+            old_ids,
+            new_ids,
         )
         await conn.execute(
             """INSERT INTO skp_behavior (skp_id, regency_id, value, expectation)
