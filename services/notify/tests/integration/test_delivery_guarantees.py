@@ -70,8 +70,10 @@ def burst(org: Org, n: int) -> tuple[list[Envelope], list[Envelope], list[uuid.U
     ids = []
     for i in range(n):
         asn = org.staff[i % len(org.staff)]
-        note = NotificationRequested(regency_id=REGENCY, occurred_at=NOW, notification_id=uuid.uuid4(),
-                                     asn_id=asn.asn_id, kind="evaluation_finalized", params={"periode": "2026-Y"})  # fmt: skip
+        note = NotificationRequested(
+            regency_id=REGENCY, occurred_at=NOW, notification_id=uuid.uuid4(), asn_id=asn.asn_id,
+            kind="evaluation_finalized", params={"periode": "2026-Y"},
+        )  # fmt: skip
         ids.append(note.notification_id)
         env = Envelope.wrap(note)
         notes += [env, env if i % 2 else Envelope.wrap(note)]

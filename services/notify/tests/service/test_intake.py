@@ -81,8 +81,12 @@ async def test_preferences_user_over_regency_over_r1(make_database: MakeDatabase
     org = org_facts(2)
     await load_org(db, [org.unit, org.head, org.superior, *org.staff])
     a, b = org.staff
-    await owner_rows(db, "INSERT INTO regency_default (regency_id, kind, email_mode) VALUES ($1, 'evaluation_finalized',"
-                     " 'digest') RETURNING 1", REGENCY)  # fmt: skip
+    await owner_rows(
+        db,
+        "INSERT INTO regency_default (regency_id, kind, email_mode)"
+        " VALUES ($1, 'evaluation_finalized', 'digest') RETURNING 1",
+        REGENCY,
+    )
     await owner_rows(db, "INSERT INTO preference (regency_id, asn_id, kind, email_mode) VALUES ($1, $2,"
                      " 'evaluation_finalized', 'off') RETURNING 1", REGENCY, b.asn_id)  # fmt: skip
     await accept(db, [req(a.asn_id, "evaluation_finalized"), req(b.asn_id, "evaluation_finalized")])
