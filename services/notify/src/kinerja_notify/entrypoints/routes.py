@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
@@ -28,7 +28,7 @@ from kinerja_shared.runtime import PoolDep, RuntimeDep
 def domain_422(e: DomainError) -> HTTPException:
     """A rule error in the 422 shape of the app factory: field + reason."""
     return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        422,
         detail=[
             {
                 "field": e.field,
