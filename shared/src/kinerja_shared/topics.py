@@ -70,7 +70,8 @@ TOPICS: Final[tuple[Topic, ...]] = (
         EVALUATION,
         owner="evaluation",
         description="SKP, realisasi and assessment facts, keyed by ASN UUID",
-        consumers=("activity",),
+        # evaluation reads its own facts too: the scoring engine keeps period state from events, not from tables
+        consumers=("activity", "evaluation"),
     ),
     Topic(
         FEEDBACK,
