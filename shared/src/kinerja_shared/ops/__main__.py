@@ -1,0 +1,3 @@
+from kinerja_shared.ops.cli import main
+
+main()
