@@ -122,6 +122,7 @@ class RealisasiView(BaseModel):
 
 class SkpView(BaseModel):
     skp_id: UUID
+    regency_id: UUID
     asn_id: UUID
     asn_name: str
     position_title: str

@@ -569,6 +569,7 @@ async def _view(conn: asyncpg.Connection, skp: asyncpg.Record) -> SkpView:
     }
     return SkpView(
         skp_id=skp_id,
+        regency_id=skp["regency_id"],
         asn_id=skp["asn_id"],
         asn_name=asn["name"],
         position_title=asn["position_title"],
