@@ -210,3 +210,23 @@ async def test_bad_content_saves_nothing(env: Env, office: Office) -> None:
                              now=NOW)  # fmt: skip
     assert e.value.field == "period_start"
     _ = datetime
+
+
+async def test_bulk_skp_drafts_all_or_nothing(env: Env, office: Office) -> None:
+    from kinerja_evaluation.service.bulk import bulk_create_skps
+
+    plan = kadis_plan()
+    bad = plan.model_copy(deep=True)
+    bad.rhk[0].indicators[0].unit = "ekor"
+    report = await bulk_create_skps(env.pool, env.admin(), [(office["staff"], plan), (office["peer"], bad)], now=NOW)
+    assert report.errors == [(1, "rhk.0.indicators.0.unit", "Satuan 'ekor' tidak dikenal; pilih dari daftar satuan.")]
+    assert await env.owner_rows("SELECT 1 FROM skp") == []
+    with pytest.raises(NotAllowed):
+        await bulk_create_skps(env.pool, env.asn(office["staff"]), [(office["staff"], plan)], now=NOW)
+    ok = await bulk_create_skps(env.pool, env.admin(), [(office["staff"], plan), (office["peer"], plan)], now=NOW)
+    assert (ok.created, ok.rhk, ok.indicators, ok.errors) == (2, 2, 2, [])
+    again = await bulk_create_skps(env.pool, env.admin(), [(office["staff"], plan)], now=NOW)
+    assert again.errors == [(0, "year", "SKP tahun ini sudah ada")]
+    view = await svc.get_skp(env.pool, env.asn(office["staff"]), (await env.owner_rows(
+        "SELECT skp_id FROM skp WHERE asn_id = $1", office["staff"]))[0]["skp_id"])  # fmt: skip
+    assert view.status == "draft" and view.rhk[0].indicators[0].unit == "kejadian"
