@@ -58,7 +58,8 @@ TOPICS: Final[tuple[Topic, ...]] = (
         description="Organisation master data facts (regency, unit, position, ASN, superior relation), "
         "keyed by entity UUID",
         compacted=True,
-        consumers=("activity", "feedback", "notify"),
+        # evaluation keeps org_* from its own facts too: the scoring engine's read model replays from topics only
+        consumers=("activity", "evaluation", "feedback", "notify"),
     ),
     Topic(
         ACTIVITY,

@@ -100,3 +100,75 @@ class RealisasiReturned(Event):
     period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
     returned_by: UUID
     comment: str = Field(max_length=2000)
+
+
+class ExpectationRating(StrEnum):
+    """Rating of hasil kerja or perilaku against expectation (Table P1's rows and columns)."""
+
+    DI_ATAS = "di_atas_ekspektasi"
+    SESUAI = "sesuai_ekspektasi"
+    DI_BAWAH = "di_bawah_ekspektasi"
+
+
+class PredikatKinerja(StrEnum):
+    """The five official predikat (Table P1), best first."""
+
+    SANGAT_BAIK = "sangat_baik"
+    BAIK = "baik"
+    BUTUH_PERBAIKAN = "butuh_perbaikan"
+    KURANG = "kurang"
+    SANGAT_KURANG = "sangat_kurang"
+
+
+class RhkAssessment(BaseModel):
+    """The pejabat penilai's rating of one RHK: the proposal from capaian and, if overridden, why."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    rhk_id: UUID
+    capaian: Decimal | None = Field(default=None, ge=0, description="RHK capaian (Table P3) the proposal came from")
+    proposed: ExpectationRating | None = None
+    rating: ExpectationRating
+    override_reason: str | None = Field(default=None, max_length=1000)
+
+
+class ValueAssessment(BaseModel):
+    """One BerAKHLAK value rated by the pejabat penilai (Table B1)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    value: str = Field(max_length=40, description="berorientasi_pelayanan, akuntabel, … (Table B1)")
+    rating: ExpectationRating
+
+
+@event(
+    "id.kinerja.evaluation.periodic_evaluation_submitted.v1", topic=EVALUATION, source=SOURCE, subject="evaluation_id"
+)
+class PeriodicEvaluationSubmitted(Event):
+    """A pejabat penilai submitted an ASN's periodic (or annual) evaluation; immutable, a correction is version + 1.
+
+    The predikat is Table P1 of `hasil_rating` and `perilaku_rating`; the latest version of a period counts.
+    """
+
+    evaluation_id: UUID
+    asn_id: UUID
+    assessor_id: UUID
+    period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
+    version: int = Field(ge=1)
+    rhk: tuple[RhkAssessment, ...] = ()
+    hasil_rating: ExpectationRating
+    values: tuple[ValueAssessment, ...] = Field(min_length=7, max_length=7)
+    perilaku_rating: ExpectationRating
+    predikat: PredikatKinerja
+    integrity_finding: bool = Field(default=False, description="an integrity finding (Table R1 sanction_review)")
+
+
+@event("id.kinerja.evaluation.innovation_verified.v1", topic=EVALUATION, source=SOURCE, subject="innovation_id")
+class InnovationVerified(Event):
+    """A superior verified an innovation an ASN registered for a period (Table S1 inovasi: 0/1/≥2)."""
+
+    innovation_id: UUID
+    asn_id: UUID
+    period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
+    title: str = Field(min_length=1, max_length=200)
+    verified_by: UUID

@@ -79,9 +79,17 @@ async def add_many(
     *,
     traceparent: str | None = None,
     topic: str | None = None,
+    event_ids: Sequence[uuid.UUID | None] | None = None,
 ) -> int:
-    """Stage many events with COPY (imports, batch consumers); the iterable's order is the publish order."""
-    rows = [_row(e, None, traceparent, topic) for e in events]
+    """Stage many events with COPY (imports, batch consumers); the iterable's order is the publish order.
+
+    `event_ids`, if given, are the events' CloudEvents ids in the same order (deterministic ids for re-runs).
+    """
+    items = list(events)
+    if event_ids is not None and len(event_ids) != len(items):
+        raise ValueError("event_ids must match events one to one")
+    ids: Sequence[uuid.UUID | None] = event_ids if event_ids is not None else [None] * len(items)
+    rows = [_row(e, i, traceparent, topic) for e, i in zip(items, ids, strict=True)]
     if not rows:
         return 0
     await conn.execute(
