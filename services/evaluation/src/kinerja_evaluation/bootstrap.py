@@ -6,8 +6,7 @@ from pathlib import Path
 
 from kinerja_evaluation.entrypoints.pages import pages_router
 from kinerja_evaluation.entrypoints.routes import api_router
-from kinerja_evaluation.entrypoints.subscribers import on_activity_verified
-from kinerja_shared.contracts.activity import ActivityVerified
+from kinerja_evaluation.entrypoints.scoring_subscribers import scoring_handlers
 from kinerja_shared.runtime import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
@@ -17,6 +16,8 @@ DEFINITION = ServiceDefinition(
     "dan tindak lanjut.",
     package_dir=Path(__file__).parent,
     routers=lambda _rt: [api_router(), pages_router()],
-    handlers=lambda _rt: {ActivityVerified: on_activity_verified},
+    # the scoring engine (issue 7) reads activity, evaluation, feedback and org facts in one batched handler
+    handlers=lambda _rt: scoring_handlers(),
+    org_read_model=True,
     has_home=True,
 )
