@@ -21,13 +21,12 @@ from kinerja_feedback.domain.ikm import SCALE, Unsur
 from kinerja_feedback.domain.peer import Rating, Relation, Value
 from kinerja_feedback.domain.periods import period_label, period_of
 from kinerja_feedback.entrypoints.routes import device_token, set_device_cookie
-from kinerja_feedback.entrypoints.state import DomainRoute, FeedbackState, StateDep, source_of
+from kinerja_feedback.entrypoints.state import DomainRoute, FeedbackState, PoolDep, StateDep, source_of
 from kinerja_feedback.service import complaints, forum, ikm, peer
 from kinerja_feedback.service.common import colleagues, find_units, jakarta_now, subordinates, unit_staff
 from kinerja_feedback.service.survey import AGE_BANDS, EDUCATIONS, SurveyAnswer
 from kinerja_shared.auth import CurrentPrincipal, OptionalPrincipal, Principal
 from kinerja_shared.contracts.feedback import CitizenVerdict
-from kinerja_shared.runtime import PoolDep
 
 MAX_FORM_BYTES = 20_000
 

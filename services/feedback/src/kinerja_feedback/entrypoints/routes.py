@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from kinerja_feedback.adapters import export
 from kinerja_feedback.adapters.hashing import contact_hash, device_hash, new_device_token
@@ -21,8 +22,10 @@ from kinerja_feedback.entrypoints.state import (
     DEVICE_COOKIE,
     DEVICE_HEADER,
     DomainRoute,
+    PoolDep,
     StateDep,
     check_rate,
+    get_state,
 )
 from kinerja_feedback.service import admin, complaints, forum, ikm, peer
 from kinerja_feedback.service.common import jakarta_now
@@ -30,7 +33,7 @@ from kinerja_feedback.service.complaints import ComplaintView
 from kinerja_feedback.service.survey import SurveyAnswer
 from kinerja_shared.auth import CurrentPrincipal, OptionalPrincipal, Principal, Role, require_roles
 from kinerja_shared.contracts.feedback import CitizenVerdict
-from kinerja_shared.runtime import PoolDep
+from kinerja_shared.http import validation_detail
 
 Answer = Annotated[int, Field(ge=1, le=4)]
 Honeypot = Annotated[str, Field(default="", max_length=200, description="leave empty (spam trap)")]
@@ -54,6 +57,17 @@ class SurveyIn(_In):
 class SurveyOut(BaseModel):
     response_id: UUID
     period: str
+
+
+_SURVEY_IN: Final = TypeAdapter(SurveyIn)
+
+
+def _json(content: dict[str, Any], status: int) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+def _body_loc(errors: list[Any]) -> list[dict[str, Any]]:
+    return [{**e, "loc": ("body", *e.get("loc", ()))} for e in errors]
 
 
 def device_token(request: Request) -> tuple[str, bool]:
@@ -205,43 +219,67 @@ def api_router() -> APIRouter:
     r = APIRouter(prefix="/api", route_class=DomainRoute, tags=["feedback"])
     staff_roles = Depends(require_roles(Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM))
 
-    @r.post("/survei/{unit_id}", status_code=201, response_model=SurveyOut, name="api_survey_submit")
-    async def submit_survey(
-        unit_id: UUID, body: SurveyIn, request: Request, response: Response, st: StateDep
-    ) -> SurveyOut | JSONResponse:
-        """One SKM answer (Table Q1). 409 when this device (or contact) already answered for the unit and period."""
+    @r.post(
+        "/survei/{unit_id}",
+        status_code=201,
+        name="api_survey_submit",
+        responses={201: {"model": SurveyOut}, 409: {"description": "already answered"}, 429: {}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": SurveyIn.model_json_schema(ref_template="#/components/schemas/{model}")
+                    }
+                },
+            }
+        },
+    )
+    async def submit_survey(unit_id: UUID, request: Request) -> Response:
+        """One SKM answer (Table Q1). 409 when this device (or contact) already answered for the unit and period.
+
+        The QR code's hot path: the body is decoded here (one pydantic pass over the raw JSON) rather than through
+        FastAPI's dependency and response-model machinery, which cost more CPU than the answer itself.
+        """
+        st = await get_state(request)
         check_rate(st.survey_limit, request)
+        try:
+            body = _SURVEY_IN.validate_json(await request.body())
+        except ValidationError as e:
+            return JSONResponse({"detail": validation_detail(_body_loc(e.errors()))}, status_code=422)
         token, fresh = device_token(request)
-        if fresh:
-            set_device_cookie(response, token, request)
         if body.website:
             # a bot filled the hidden field: it sees the usual answer, nothing is stored
-            return SurveyOut(response_id=uuid.uuid4(), period="")
-        outcome = await st.intake.submit(
-            SurveyAnswer(
-                unit_id=unit_id,
-                answers=body.answers,
-                device_hash=device_hash(st.hash_key, token),
-                contact_hash=contact_hash(st.hash_key, body.contact) if body.contact else None,
-                age_band=body.age_band,
-                gender=body.gender,
-                education=body.education,
-                service_used=body.service_used,
-                suggestion=body.suggestion,
-            ),
-            jakarta_now(),
-        )
-        if not outcome.accepted:
-            return JSONResponse(
-                {
-                    "detail": "Perangkat atau kontak ini sudah mengisi survei untuk unit ini pada periode ini.",
-                    "reason": outcome.refused.value if outcome.refused else "device",
-                    "period": outcome.period,
-                },
-                status_code=409,
+            response = _json({"response_id": str(uuid.uuid4()), "period": ""}, 201)
+        else:
+            outcome = await st.intake.submit(
+                SurveyAnswer(
+                    unit_id=unit_id,
+                    answers=body.answers,
+                    device_hash=device_hash(st.hash_key, token),
+                    contact_hash=contact_hash(st.hash_key, body.contact) if body.contact else None,
+                    age_band=body.age_band,
+                    gender=body.gender,
+                    education=body.education,
+                    service_used=body.service_used,
+                    suggestion=body.suggestion,
+                ),
+                jakarta_now(),
             )
-        assert outcome.response_id is not None
-        return SurveyOut(response_id=outcome.response_id, period=outcome.period)
+            if outcome.accepted:
+                response = _json({"response_id": str(outcome.response_id), "period": outcome.period}, 201)
+            else:
+                response = _json(
+                    {
+                        "detail": "Perangkat atau kontak ini sudah mengisi survei untuk unit ini pada periode ini.",
+                        "reason": outcome.refused.value if outcome.refused else "device",
+                        "period": outcome.period,
+                    },
+                    409,
+                )
+        if fresh:
+            set_device_cookie(response, token, request)
+        return response
 
     @r.get("/units/{unit_id}/ikm", name="api_ikm")
     async def unit_ikm(

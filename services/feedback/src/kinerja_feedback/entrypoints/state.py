@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -46,7 +47,8 @@ def _settings(rt: Runtime) -> FeedbackSettings:
     return built
 
 
-def get_state(request: Request) -> FeedbackState:
+async def get_state(request: Request) -> FeedbackState:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a costly hop on the hot path
     rt = get_runtime(request)
     state: FeedbackState | None = rt.extras.get("feedback")
     if state is None:
@@ -64,6 +66,13 @@ def get_state(request: Request) -> FeedbackState:
 
 
 StateDep = Annotated[FeedbackState, Depends(get_state)]
+
+
+async def get_pool(request: Request) -> asyncpg.Pool:
+    return get_runtime(request).db()
+
+
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
 
 
 def source_of(request: Request) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 import asyncpg
@@ -47,15 +49,39 @@ class Directory:
         self._miss_ttl = miss_ttl_s
         self._units: dict[UUID, tuple[float, UnitInfo | None]] = {}
         self._configs: dict[UUID, tuple[float, RegencyConfig]] = {}
+        self._loading: dict[object, asyncio.Future[object]] = {}
+
+    async def _once(self, key: object, load: Callable[[], Awaitable[object]]) -> object:
+        """Concurrent misses for one key share one query (a QR code's first burst must not stampede the pool)."""
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._loading[key] = fut
+        try:
+            value = await load()
+        except BaseException as e:
+            fut.set_exception(e)
+            fut.exception()  # retrieved: waiters re-raise it, nobody logs "never retrieved"
+            raise
+        else:
+            fut.set_result(value)
+            return value
+        finally:
+            del self._loading[key]
 
     async def unit(self, unit_id: UUID) -> UnitInfo | None:
         now = time.monotonic()
         hit = self._units.get(unit_id)
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with tenant_transaction(self._pool, ALL_REGENCIES) as conn:
-            row = await db.unit_row(conn, unit_id)
-        info = None if row is None else UnitInfo(**dict(row))
+
+        async def load() -> UnitInfo | None:
+            async with tenant_transaction(self._pool, ALL_REGENCIES) as conn:
+                row = await db.unit_row(conn, unit_id)
+            return None if row is None else UnitInfo(**dict(row))
+
+        info = cast(UnitInfo | None, await self._once(("unit", unit_id), load))
         if len(self._units) > 50_000:
             self._units.clear()
         self._units[unit_id] = (now + (self._ttl if info else self._miss_ttl), info)
@@ -77,8 +103,12 @@ class Directory:
         hit = self._configs.get(regency_id)
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with tenant_transaction(self._pool, [regency_id]) as conn:
-            cfg = await db.regency_config(conn, regency_id)
+
+        async def load() -> RegencyConfig:
+            async with tenant_transaction(self._pool, [regency_id]) as conn:
+                return await db.regency_config(conn, regency_id)
+
+        cfg = cast(RegencyConfig, await self._once(("config", regency_id), load))
         self._configs[regency_id] = (now + self._ttl, cfg)
         return cfg
 

@@ -167,12 +167,13 @@ async def write_batch(pool: asyncpg.Pool, batch: Sequence[_Prepared]) -> list[Ou
 class SurveyIntake:
     """The public survey's front: checks an answer, then lets it ride the next group commit."""
 
-    def __init__(self, pool: asyncpg.Pool, directory: Directory, *, batch_max: int = 500) -> None:
+    def __init__(self, pool: asyncpg.Pool, directory: Directory, *, batch_max: int = 500, writers: int = 2) -> None:
         self._pool = pool
         self._directory = directory
         self._batch_max = batch_max
+        self._max_writers = writers  # two commits in flight: one batch is built while the other waits on PostgreSQL
         self._queue: list[_Prepared] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
 
     async def prepare(self, answer: SurveyAnswer, at: datetime) -> _Prepared:
         """Validate against Table Q1 and the regency's settings; InvalidInput names the field."""
@@ -212,8 +213,10 @@ class SurveyIntake:
         done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         p.done = done
         self._queue.append(p)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain(), name="survey-writer")
+        if len(self._writers) < self._max_writers:
+            task = asyncio.create_task(self._drain(), name="survey-writer")
+            self._writers.add(task)
+            task.add_done_callback(self._writers.discard)
         # shielded: a client hanging up must not cancel a write other answers share
         return await asyncio.shield(done)
 

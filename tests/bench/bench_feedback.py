@@ -1,0 +1,405 @@
+"""A viral QR code: the public SKM survey under load while one abusive source floods it at the same time.
+
+    uv run python tests/bench/bench_feedback.py            # 10 s (CI-sized)
+    uv run python tests/bench/bench_feedback.py --full     # 60 s, the issue's target run
+    uv run python tests/bench/bench_feedback.py db         # the intake's database side alone (no HTTP)
+    options: --seconds N --citizens N (concurrent connections) --abuser-connections N --units N --relay
+
+Runs the real `kinerja-feedback api` process (and with --relay the worker, publishing the outbox to Kafka) on a
+fresh database, and a separate load process on loopback that speaks HTTP/1.1 keep-alive directly. Citizens come
+through "the front door": each request carries its own X-Forwarded-For address and device token (uvicorn trusts
+loopback as proxy), so every citizen answers once per unit. The abuser floods from one address. Printed:
+accepted answers/s (201, each committed to survey_response + outbox), citizens' latency percentiles, the
+abuser's status codes, and the database's row counts as a cross-check.
+Target (issue 6): ≥ 2,000 accepted/s for 60 s, abuser gets 429s, citizens' p99 ≤ 100 ms.
+Uses Kafka/PostgreSQL from KAFKA_BOOTSTRAP_SERVERS + KINERJA_TEST_ADMIN_DATABASE_URL, else the local stack (whose
+test cluster runs PostgreSQL with fsync off: figures measure our code, not disk durability).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+from kinerja_shared.db import provision_database
+
+OWNER, APP, PASSWORD = "kinerja_bench_owner", "kinerja_bench_app", "kinerja-bench-only"
+ANSWERS = [4, 3, 3, 4, 3, 4, 4, 3, 2]
+
+
+def say(text: str) -> None:
+    """Figures go to stdout (a bench script's output, not a log)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
+def _infra() -> tuple[str, str]:
+    bootstrap, admin = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("KINERJA_TEST_ADMIN_DATABASE_URL")
+    if bootstrap and admin:
+        return bootstrap, admin
+    from kinerja_local.stack import ensure_infra
+
+    infra = ensure_infra(fast=True)
+    return infra.kafka_bootstrap, infra.pg_admin_dsn
+
+
+async def _database(admin_dsn: str) -> tuple[str, str]:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        for role, extra in ((OWNER, "CREATEDB"), (APP, "")):
+            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+                await conn.execute(f"CREATE ROLE {role} LOGIN {extra} PASSWORD '{PASSWORD}'")
+    finally:
+        await conn.close()
+    name = f"bench_{secrets.token_hex(4)}"
+    await provision_database(admin_dsn, name, owner=OWNER, app_role=APP)
+    host = admin_dsn.split("@", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql://{APP}:{PASSWORD}@{host}/{name}", f"postgresql://{OWNER}:{PASSWORD}@{host}/{name}"
+
+
+async def _seed(owner_url: str, units: int) -> list[uuid.UUID]:
+    """Puskesmas units in the org read model (what the worker would have built from kinerja.org.v1)."""
+    conn = await asyncpg.connect(owner_url)
+    try:
+        await conn.execute("SELECT set_config('kinerja.regency_ids', '*', false)")
+        regency = uuid.uuid4()
+        now = datetime.now(UTC)
+        await conn.execute(
+            "INSERT INTO org_regency VALUES ($1, $2, 'Jambi', 'Kabupaten Tebo', '15.09', $3)",
+            regency,
+            uuid.uuid4(),
+            now,
+        )
+        ids = [uuid.uuid4() for _ in range(units)]
+        await conn.executemany(
+            "INSERT INTO org_unit VALUES ($1, $2, NULL, $3, 'puskesmas', true, NULL, $4)",
+            [(u, regency, f"Puskesmas Contoh {i + 1}", now) for i, u in enumerate(ids)],
+        )
+        return ids
+    finally:
+        await conn.close()
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _start(
+    role: str, app_url: str, owner_url: str, bootstrap: str, ns: str, port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "DATABASE_URL": app_url,
+        "MIGRATION_DATABASE_URL": owner_url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKA_TOPIC_NAMESPACE": ns,
+        "HTTP_PORT" if role == "api" else "WORKER_HTTP_PORT": str(port),
+        "KINERJA_ENV": "test",
+        "LOG_LEVEL": "WARNING",  # one log line per request would be most of the work being measured
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "kinerja_feedback", role], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+
+async def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"process exited: {_tail(log)}")
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /health/live HTTP/1.1\r\nhost: bench\r\n\r\n")
+            await writer.drain()
+            line = await reader.readline()
+            writer.close()
+            if b" 200 " in line:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.3)
+    raise SystemExit(f"not ready after {timeout}s: {_tail(log)}")
+
+
+# --- the load process -----------------------------------------------------------------------------------------
+
+
+async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+    writer.write(raw)
+    status_line = await reader.readuntil(b"\r\n")
+    status = int(status_line.split(b" ", 2)[1])
+    length = 0
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        if line == b"\r\n":
+            break
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:].strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+def _post(path: str, body: bytes, source: str, device: str) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+        f"x-forwarded-for: {source}\r\nx-device-token: {device}\r\n\r\n"
+    ).encode() + body
+
+
+async def _citizen(port: int, units: list[str], stop: float, lat: list[float], codes: dict[int, int], n: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    body = json.dumps({"answers": ANSWERS}).encode()
+    i = 0
+    try:
+        while time.monotonic() < stop:
+            i += 1
+            # a new citizen each request: own address (10.x.y.z behind the front door) and own phone
+            source = f"10.{n % 250}.{(i // 250) % 250}.{i % 250}"
+            raw = _post(f"/api/survei/{units[i % len(units)]}", body, source, secrets.token_urlsafe(18))
+            t = time.perf_counter()
+            status = await _request(reader, writer, raw)
+            lat.append(time.perf_counter() - t)
+            codes[status] = codes.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def _abuser(port: int, unit: str, stop: float, codes: dict[int, int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    body = json.dumps({"answers": [1] * 9}).encode()
+    try:
+        while time.monotonic() < stop:
+            status = await _request(
+                reader, writer, _post(f"/api/survei/{unit}", body, "203.0.113.66", secrets.token_urlsafe(18))
+            )
+            codes[status] = codes.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def _load(args: argparse.Namespace) -> None:
+    units = args.unit_ids.split(",")
+    start = time.monotonic()
+    stop = start + args.seconds
+    lat: list[float] = []
+    codes: dict[int, int] = {}
+    abuse: dict[int, int] = {}
+    tasks = [_citizen(args.port, units, stop, lat, codes, n) for n in range(args.citizens)]
+    tasks += [_abuser(args.port, units[0], stop, abuse) for _ in range(args.abuser_connections)]
+    await asyncio.gather(*tasks)
+    elapsed = time.monotonic() - start
+    lat.sort()
+
+    def pct(p: float) -> float:
+        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
+
+    say(
+        json.dumps(
+            {
+                "seconds": round(elapsed, 2),
+                "citizen_codes": codes,
+                "abuser_codes": abuse,
+                "p50_ms": round(pct(0.50), 1),
+                "p95_ms": round(pct(0.95), 1),
+                "p99_ms": round(pct(0.99), 1),
+                "max_ms": round(lat[-1] * 1000, 1) if lat else None,
+            }
+        )
+    )
+
+
+# --- the database side alone -------------------------------------------------------------------------------
+
+
+async def _db_only(args: argparse.Namespace) -> None:
+    """The intake's group commit without HTTP: how many answers/s reach survey_response + outbox."""
+    from kinerja_feedback.bootstrap import DEFINITION
+    from kinerja_feedback.service.common import Directory
+    from kinerja_feedback.service.survey import SurveyAnswer, SurveyIntake
+    from kinerja_shared.db import create_pool, load_migrations, migrate, shared_migrations
+    from kinerja_shared.readmodels.org import MIGRATIONS_DIR
+
+    _, admin_dsn = _infra()
+    app_url, owner_url = await _database(admin_dsn)
+    try:
+        await migrate(
+            owner_url,
+            shared_migrations()
+            + load_migrations(MIGRATIONS_DIR, "shared-org")
+            + load_migrations(DEFINITION.migrations_dir, "feedback"),
+        )
+        units = await _seed(owner_url, args.units)
+        pool = await create_pool(app_url, max_size=5)
+        intake = SurveyIntake(pool, Directory(pool))
+        stop = time.monotonic() + args.seconds
+        lat: list[float] = []
+
+        async def citizen() -> None:
+            while time.monotonic() < stop:
+                t = time.perf_counter()
+                out = await intake.submit(
+                    SurveyAnswer(
+                        unit_id=units[len(lat) % len(units)], answers=ANSWERS, device_hash=secrets.token_bytes(32)
+                    ),
+                    datetime.now(UTC),
+                )
+                assert out.accepted
+                lat.append(time.perf_counter() - t)
+
+        start = time.monotonic()
+        cpu = time.process_time()
+        await asyncio.gather(*(citizen() for _ in range(args.citizens)))
+        elapsed, cpu = time.monotonic() - start, time.process_time() - cpu
+        await pool.close()
+        lat.sort()
+        say(f"feedback intake, database side only: {args.seconds}s, {args.citizens} concurrent answers in flight")
+        say(f"accepted into survey_response + outbox: {len(lat):,} = {len(lat) / elapsed:,.0f} answers/s")
+        say(
+            f"latency p50 {lat[len(lat) // 2] * 1000:.1f} ms · p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms · "
+            f"CPU in this process {cpu * 1e6 / max(1, len(lat)):.0f} µs per answer"
+        )
+    finally:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{app_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+# --- the driver -------------------------------------------------------------------------------------------------
+
+
+async def _run(args: argparse.Namespace) -> None:
+    bootstrap, admin_dsn = _infra()
+    app_url, owner_url = await _database(admin_dsn)
+    ns = f"bench{secrets.token_hex(3)}."
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_feedback_{secrets.token_hex(3)}"
+    tmp.mkdir(parents=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        port = _port()
+        api_log = tmp / "api.log"
+        procs.append(_start("api", app_url, owner_url, bootstrap, ns, port, api_log))
+        await _wait_ready(port, procs[0], api_log)  # migrations ran
+        unit_ids = await _seed(owner_url, args.units)
+        if args.relay:
+            from kinerja_shared.messaging.admin import ensure_topics
+            from kinerja_shared.settings import KafkaSettings
+            from kinerja_shared.topics import Topic, all_topic_specs
+
+            await ensure_topics(
+                KafkaSettings(bootstrap_servers=bootstrap),
+                [
+                    Topic(ns + t.name, owner=t.owner, description=t.description, partitions=min(12, t.partitions))
+                    for t in all_topic_specs()
+                ],
+            )
+            wport = _port()
+            procs.append(_start("worker", app_url, owner_url, bootstrap, ns, wport, tmp / "worker.log"))
+            await _wait_ready(wport, procs[-1], tmp / "worker.log")
+        say(
+            f"feedback survey bench: {args.seconds}s, {args.citizens} citizen connections, "
+            f"{args.abuser_connections} abuser connection(s), {args.units} units, "
+            f"relay={'on' if args.relay else 'off'}"
+        )
+        load = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "load",
+            "--port",
+            str(port),
+            "--unit-ids",
+            ",".join(map(str, unit_ids)),
+            "--seconds",
+            str(args.seconds),
+            "--citizens",
+            str(args.citizens),
+            "--abuser-connections",
+            str(args.abuser_connections),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await load.communicate()
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        conn = await asyncpg.connect(owner_url)
+        await conn.execute("SELECT set_config('kinerja.regency_ids', '*', false)")
+        responses = await conn.fetchval("SELECT count(*) FROM survey_response")
+        events = await conn.fetchval("SELECT count(*) FROM outbox")
+        sent = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")
+        await conn.close()
+        accepted = result["citizen_codes"].get("201", 0) + result["abuser_codes"].get("201", 0)
+        rate = accepted / result["seconds"]
+        abuse = result["abuser_codes"]
+        abuse_total = sum(abuse.values())
+        say(f"accepted (201):        {accepted:,} in {result['seconds']} s = {rate:,.0f} answers/s")
+        say(f"citizens' status codes: {result['citizen_codes']}")
+        say(
+            f"citizens' latency:      p50 {result['p50_ms']} ms · p95 {result['p95_ms']} ms · "
+            f"p99 {result['p99_ms']} ms · max {result['max_ms']} ms"
+        )
+        say(
+            f"abuser (one address):   {abuse_total:,} requests, {abuse.get('429', 0):,} answered 429 "
+            f"({100 * abuse.get('429', 0) / max(1, abuse_total):.1f}%), codes {abuse}"
+        )
+        say(f"database:               {responses:,} survey_response rows, {events:,} outbox rows ({sent:,} relayed)")
+        ok = rate >= 2000 and result["p99_ms"] <= 100 and abuse.get("429", 0) > 0 and responses == events == accepted
+        say(f"target (≥ 2,000/s, p99 ≤ 100 ms, abuser limited, rows = events = 201s): {'MET' if ok else 'NOT MET'}")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{app_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "mode", nargs="?", default="run", choices=["run", "db", "load"], help="db: the intake without HTTP"
+    )
+    parser.add_argument("--full", action="store_true", help="60 s, the issue's target run")
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--citizens", type=int, default=48, help="concurrent citizen connections")
+    parser.add_argument("--abuser-connections", type=int, default=2)
+    parser.add_argument("--units", type=int, default=20)
+    parser.add_argument("--relay", action="store_true", help="also run the worker relaying the outbox to Kafka")
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--unit-ids", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seconds is None:
+        args.seconds = 60.0 if args.full else 10.0
+    if args.mode == "db" and args.citizens == 48:
+        args.citizens = 1000
+    runs = {"run": _run, "db": _db_only, "load": _load}
+    asyncio.run(runs[args.mode](args))
+
+
+if __name__ == "__main__":
+    main()
