@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import fcntl
 import os
 import re
@@ -13,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from .config import HOST, Paths, StackError, cache_dir, pom_path, which
 from .procs import alive_from_pidfile, start_detached, tail
@@ -94,12 +95,12 @@ def fetch_jars(version: str, log: Callable[[str], None] = lambda _m: None) -> Pa
     """Download kafka_2.13:<version> and its runtime deps with Maven into the cache dir, once."""
     libs = libs_dir(version)
     done = libs.parent / ".complete"
-    if done.exists() and any(libs.glob(f"kafka_2.13-{version}.jar")):
+    if done.exists() and _has_jars(libs, version):
         return libs
     libs.parent.mkdir(parents=True, exist_ok=True)
     with open(libs.parent / ".lock", "a+") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        if done.exists() and any(libs.glob(f"kafka_2.13-{version}.jar")):
+        if done.exists() and _has_jars(libs, version):
             return libs
         mvn = which("mvn")
         if not mvn:
@@ -127,25 +128,47 @@ def fetch_jars(version: str, log: Callable[[str], None] = lambda _m: None) -> Pa
                 "then run `kinerja-local fetch` again",
                 details=last,
             )
-        shutil.rmtree(libs, ignore_errors=True)
-        tmp.rename(libs)
+        if done.exists() and libs.is_dir():
+            # an older resolution (before the CLI tools were in the pom) may be the classpath of a running
+            # broker: only add the new jars, never remove or replace one under it
+            for jar in tmp.iterdir():
+                if not (libs / jar.name).exists():
+                    part = libs / f".{jar.name}.part"
+                    shutil.copy2(jar, part)
+                    part.rename(libs / jar.name)
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            shutil.rmtree(libs, ignore_errors=True)
+            tmp.rename(libs)
         done.write_text(version + "\n")
     return libs
 
 
+def _has_jars(libs: Path, version: str) -> bool:
+    """The broker and the admin CLI tools (kafka-tools: AclCommand, ConfigCommand) are both there."""
+    return (libs / f"kafka_2.13-{version}.jar").exists() and (libs / f"kafka-tools-{version}.jar").exists()
+
+
 # ---------------------------------------------------------------- config & start
-def server_properties(paths: Paths, port: int, cport: int) -> str:
+def server_properties(paths: Paths, port: int, cport: int, sasl_port: int | None = None) -> str:
     data = paths.kafka / "data"
+    listeners = f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{cport}"
+    advertised = f"PLAINTEXT://{HOST}:{port}"
+    protocols = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    if sasl_port is not None:
+        listeners += f",{SASL_LISTENER}://{HOST}:{sasl_port}"
+        advertised += f",{SASL_LISTENER}://{HOST}:{sasl_port}"
+        protocols += f",{SASL_LISTENER}:SASL_PLAINTEXT"
     return f"""\
 # written by kinerja-local on every start; edit deploy/local/src/kinerja_local/kafka.py instead
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers={HOST}:{cport}
-listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{cport}
-advertised.listeners=PLAINTEXT://{HOST}:{port}
+listeners={listeners}
+advertised.listeners={advertised}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map={protocols}
 log.dirs={data}
 num.partitions=12
 default.replication.factor=1
@@ -163,26 +186,76 @@ num.network.threads=2
 num.io.threads=4
 log.retention.hours=168
 log.segment.bytes=104857600
+""" + (sasl_properties() if sasl_port is not None else "")
+
+
+#: The SASL_PLAINTEXT listener's name (the PLAINTEXT one stays: it is the loopback admin door, see sasl_properties).
+SASL_LISTENER: Final = "SASL"
+#: The local SCRAM super user (the k8s cluster has its own operator-managed admin instead).
+ADMIN_USER: Final = "kinerja-admin"
+SASL_MECHANISM: Final = "SCRAM-SHA-512"
+
+
+def sasl_properties() -> str:
+    """SCRAM-SHA-512 on the SASL listener and ACLs for everyone, except two super users.
+
+    User:ANONYMOUS is what the PLAINTEXT (loopback admin door, also the inter-broker and controller listener) and
+    CONTROLLER listeners authenticate as: the node must reach itself, and the test fixtures and kinerja-local
+    keep administering topics and ACLs through that door. Clients that should be held to ACLs connect to the SASL
+    listener as their own SCRAM user; `kinerja-admin` is the super user for admin work over SASL.
+    """
+    jaas = f"listener.name.{SASL_LISTENER.lower()}.{SASL_MECHANISM.lower()}.sasl.jaas.config"
+    return f"""\
+# SASL/SCRAM + ACLs (kinerja-local up --sasl / KINERJA_KAFKA_SASL=1)
+sasl.enabled.mechanisms={SASL_MECHANISM}
+{jaas}=org.apache.kafka.common.security.scram.ScramLoginModule required;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:ANONYMOUS;User:{ADMIN_USER}
 """
+
+
+def sasl_port_of_running(paths: Paths) -> int | None:
+    """The SASL port in the server.properties the running broker was started with (rewritten at every start)."""
+    try:
+        text = (paths.kafka / "server.properties").read_text()
+    except OSError:
+        return None
+    m = re.search(rf"^listeners=.*\b{SASL_LISTENER}://[^:,]+:(\d+)", text, re.M)
+    return int(m.group(1)) if m else None
 
 
 def running_pid(paths: Paths) -> int | None:
     return alive_from_pidfile(paths.kafka_pid, MARKER)
 
 
-def start(paths: Paths, state: State, version: str, port: int, cport: int, log: Callable[[str], None]) -> int:
-    """Format storage once, then start the broker detached; returns its pid (does not wait for readiness)."""
+def start(
+    paths: Paths,
+    state: State,
+    version: str,
+    port: int,
+    cport: int,
+    log: Callable[[str], None],
+    *,
+    sasl_port: int | None = None,
+    heap: tuple[str, str] = ("512m", "1g"),
+) -> int:
+    """Format storage once, then start the broker detached; returns its pid (does not wait for readiness).
+
+    With `sasl_port`, the broker also listens for SASL/SCRAM clients there and enforces ACLs (sasl_properties);
+    kafka_security.sync() then creates the users and ACLs.
+    """
     exe = java()
     libs = fetch_jars(version, log)
     paths.kafka.mkdir(parents=True, exist_ok=True)
     props = paths.kafka / "server.properties"
-    props.write_text(server_properties(paths, port, cport))
+    props.write_text(server_properties(paths, port, cport, sasl_port))
     log4j = paths.kafka / "log4j2.xml"
     log4j.write_text(LOG4J2.replace("{log}", str(paths.kafka_log)))
     cp = f"{libs}/*"
     sec = state.section("kafka")
     if not (paths.kafka / "data" / "meta.properties").exists():
-        cluster_id = sec.get("cluster_id") or _random_uuid(exe, cp)
+        cluster_id = sec.get("cluster_id") or random_cluster_id()
         sec["cluster_id"] = cluster_id
         sec["formatted_with"] = version
         state.save()
@@ -200,7 +273,8 @@ def start(paths: Paths, state: State, version: str, port: int, cport: int, log: 
     sec["version"] = version
     state.save()
     argv = [
-        exe, "-Xms512m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError",
+        exe, f"-Xms{heap[0]}", f"-Xmx{heap[1]}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+        "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true", f"-Dkafka.logs.dir={paths.kafka}", f"-Dlog4j2.configurationFile={log4j}",
         "-cp", cp, "kafka.Kafka", str(props),
     ]  # fmt: skip
@@ -208,18 +282,14 @@ def start(paths: Paths, state: State, version: str, port: int, cport: int, log: 
     return proc.pid
 
 
-def _random_uuid(exe: str, cp: str) -> str:
-    res = subprocess.run(
-        [exe, "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    out = res.stdout.strip().splitlines()
-    if res.returncode == 0 and out and re.fullmatch(r"[A-Za-z0-9_-]{22}", out[-1].strip()):
-        return out[-1].strip()
-    # same format Kafka uses: base64url of 16 random bytes, no padding
-    import base64
-
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def random_cluster_id() -> str:
+    """A cluster id as Kafka's Uuid.randomUuid() makes them (base64url of 16 random bytes, no padding), made here:
+    a JVM start for `StorageTool random-uuid` costs seconds. Like Kafka, never one starting with '-' (it would
+    read as a command-line flag)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def wait_ready(paths: Paths, pid: int, port: int, timeout: float = 60.0) -> None:
@@ -262,16 +332,15 @@ async def list_topics(bootstrap: str, timeout_ms: int = 10000) -> list[str]:
         await admin.close()
 
 
-async def ensure_topics(bootstrap: str) -> list[str]:
-    """Create every topic of kinerja_shared.topics.all_topic_specs() that is missing (replication 1).
-
-    Existing topics are left alone; returns notes (created count, partition mismatches).
+async def ensure_topics(bootstrap: str, only: set[str] | None = None) -> list[str]:
+    """Create every topic of kinerja_shared.topics.all_topic_specs() (or those named in `only`) that is missing
+    (replication 1). Existing topics are left alone; returns notes (created count, partition mismatches).
     """
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     from kinerja_shared.topics import all_topic_specs
 
-    specs = all_topic_specs()
+    specs = [t for t in all_topic_specs() if only is None or t.name in only]
     notes: list[str] = []
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
     await admin.start()

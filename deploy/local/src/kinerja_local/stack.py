@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import kafka, postgres, services
+from kinerja_shared import acls
+from kinerja_shared.settings import KafkaSettings
+
+from . import kafka, kafka_security, postgres, services
 from .config import HOST, SERVICES, Paths, StackError, flag_from_env, kafka_version, paths, port_from_env
 from .postgres import ServiceDb
 from .procs import stop_pid
@@ -36,6 +39,8 @@ class Infra:
     service_urls: dict[str, tuple[str, str]]
     state_dir: Path = field(default_factory=lambda: paths().root)
     kafka_version: str = ""
+    # "127.0.0.1:<port>" of the SASL/SCRAM listener (ACLs enforced) when Kafka runs with --sasl, else None
+    kafka_sasl_bootstrap: str | None = None
 
     def database_url(self, svc: str) -> str:
         return self.service_urls[svc][0]
@@ -74,6 +79,7 @@ def _check_port_for(component: str, port: int, env_var: str | None, p: Paths) ->
 
 def _infra(state: State, p: Paths, version: str) -> Infra:
     pg_port, k_port = state.ports["postgres"], state.ports["kafka"]
+    s_port = kafka.sasl_port_of_running(p) if kafka.running_pid(p) is not None else None
     urls = {}
     for svc in SERVICES:
         db = postgres.service_db(state, pg_port, svc)
@@ -85,10 +91,18 @@ def _infra(state: State, p: Paths, version: str) -> Infra:
         service_urls=urls,
         state_dir=p.root,
         kafka_version=state.section("kafka").get("version", version),
+        kafka_sasl_bootstrap=f"{HOST}:{s_port}" if s_port else None,
     )
 
 
-def _service_env(infra: Infra, svc: str, port: int, worker_port: int, keys: tuple[Path, Path]) -> dict[str, str]:
+def _service_env(
+    infra: Infra,
+    svc: str,
+    port: int,
+    worker_port: int,
+    keys: tuple[Path, Path],
+    kafka_password: str | None = None,
+) -> dict[str, str]:
     env = dict(os.environ)
     for k in list(env):  # never leak another service's prefixed settings (e.g. EVALUATION_DATABASE_URL)
         if any(k.startswith(f"{s.upper()}_") for s in SERVICES):
@@ -105,26 +119,39 @@ def _service_env(infra: Infra, svc: str, port: int, worker_port: int, keys: tupl
         DEV_ISSUER_KEY_FILE=str(keys[0]),
         PYTHONUNBUFFERED="1",
     )
+    if kafka_password is not None and infra.kafka_sasl_bootstrap:
+        # the service is held to its own ACLs, as in a cluster (kinerja_shared.acls)
+        env.update(
+            KAFKA_BOOTSTRAP_SERVERS=infra.kafka_sasl_bootstrap,
+            KAFKA_SECURITY_PROTOCOL="SASL_PLAINTEXT",
+            KAFKA_SASL_MECHANISM=kafka.SASL_MECHANISM,
+            KAFKA_SASL_USERNAME=acls.service_user(svc),
+            KAFKA_SASL_PASSWORD=kafka_password,
+        )
     return env
 
 
 # ---------------------------------------------------------------- up
-def up(*, infra_only: bool = False, fast: bool | None = None, log: Log = _quiet) -> UpResult:
+def up(*, infra_only: bool = False, fast: bool | None = None, sasl: bool | None = None, log: Log = _quiet) -> UpResult:
     """Start (or reuse) PostgreSQL, Kafka, the topics and, unless infra_only, the services.
 
+    `sasl` (default: env KINERJA_KAFKA_SASL): Kafka also gets a SASL/SCRAM listener with ACLs from
+    kinerja_shared.acls, and the services connect through it as their own users.
     On failure, everything this call started is stopped again and StackError is raised.
     """
     kafka_override = port_from_env("KINERJA_KAFKA_PORT")
     pg_override = port_from_env("KINERJA_PG_PORT")
     if fast is None:
         fast = flag_from_env("KINERJA_PG_FAST")
+    if sasl is None:
+        sasl = flag_from_env("KINERJA_KAFKA_SASL")
     version = kafka_version()
     p = paths()
     with locked(p):
         state = State(p)
         stops: list[tuple[str, Callable[[], object]]] = []
         try:
-            result = _up_locked(p, state, version, kafka_override, pg_override, fast, infra_only, log, stops)
+            result = _up_locked(p, state, version, kafka_override, pg_override, fast, infra_only, sasl, log, stops)
         except BaseException:
             for name, stop in reversed(stops):
                 log(f"stopping {name} (started by this failed run)")
@@ -144,6 +171,7 @@ def _up_locked(
     pg_override: int | None,
     fast: bool,
     infra_only: bool,
+    sasl: bool,
     log: Log,
     stops: list[tuple[str, Callable[[], object]]],
 ) -> UpResult:
@@ -161,6 +189,7 @@ def _up_locked(
     pg_port = state.port("postgres", pg_override)
     k_port = state.port("kafka", kafka_override)
     c_port = state.port("kafka_controller")
+    s_port = _sasl_port(p, state, k_pid, sasl)
     for name, pid, port, old in (("postgres", pg_pid, pg_port, old_pg), ("kafka", k_pid, k_port, old_k)):
         if pid is not None and old is not None and old != port:
             raise StackError(
@@ -172,6 +201,8 @@ def _up_locked(
     if k_pid is None:
         _check_port_for("kafka", k_port, "KINERJA_KAFKA_PORT", p)
         _check_port_for("kafka controller", c_port, None, p)
+        if s_port is not None:
+            _check_port_for("kafka SASL", s_port, None, p)
     state.save()
 
     res = UpResult(infra=_infra(state, p, version))
@@ -189,19 +220,13 @@ def _up_locked(
     postgres.provision(d, pg_port, state)
 
     # Kafka
-    if k_pid is None:
-        if version != state.section("kafka").get("formatted_with", version):
-            log(f"note: storage was formatted by Kafka {state.section('kafka')['formatted_with']}")
-        log(f"starting Apache Kafka {version} on {HOST}:{k_port}")
-        k_pid = kafka.start(p, state, version, k_port, c_port, log)
-        pid = k_pid
-        stops.append(("kafka", lambda: _stop_pidfile(p.kafka_pid, 30)))
-        kafka.wait_ready(p, pid, k_port)
-        res.started.append("kafka")
-    else:
-        kafka.wait_ready(p, k_pid, k_port)
-        res.reused.append("kafka")
+    fresh = not (p.kafka / "data" / "meta.properties").exists()
+    started = _kafka_locked(p, state, version, k_pid, k_port, c_port, s_port, log, stops)
+    (res.started if started else res.reused).append("kafka")
     res.notes += kafka.run_sync(lambda: kafka.ensure_topics(f"{HOST}:{k_port}"))
+    if sasl and s_port is not None:
+        synced = kafka_security.sync(f"{HOST}:{k_port}", f"{HOST}:{s_port}", state, version, log, fresh=fresh)
+        res.notes.append(synced.note())
     res.infra = _infra(state, p, version)
 
     if infra_only:
@@ -222,7 +247,8 @@ def _up_locked(
         if api_pid is None:
             _check_port_for(f"the {svc} service", port, None, p)
         state.save()
-        env = _service_env(res.infra, svc, port, worker_port, keys)
+        kafka_pw = state.password(f"kafka:{acls.service_user(svc)}") if sasl else None
+        env = _service_env(res.infra, svc, port, worker_port, keys, kafka_pw)
         for role in services.ROLES:
             if services.running_pid(p, svc, role) is not None:
                 res.reused.append(f"{svc}-{role}")
@@ -239,6 +265,46 @@ def _up_locked(
     return res
 
 
+def _sasl_port(p: Paths, state: State, k_pid: int | None, sasl: bool) -> int | None:
+    """The SASL listener's port when asked for SASL; a broker already running without it must be restarted."""
+    running = kafka.sasl_port_of_running(p) if k_pid is not None else None
+    if not sasl:
+        return None
+    if k_pid is not None and running is None:
+        raise StackError(
+            "Kafka is running without SASL/ACLs",
+            f"stop it first (`kinerja-local down`{'' if p == paths() else f' with KINERJA_LOCAL_DIR={p.root}'}), "
+            "then start it with --sasl",
+        )
+    return running if running is not None else state.port("kafka_sasl")
+
+
+def _kafka_locked(
+    p: Paths,
+    state: State,
+    version: str,
+    k_pid: int | None,
+    k_port: int,
+    c_port: int,
+    s_port: int | None,
+    log: Log,
+    stops: list[tuple[str, Callable[[], object]]],
+    heap: tuple[str, str] = ("512m", "1g"),
+) -> bool:
+    """Start the broker (or reuse the running one) and wait until it answers; True when started here."""
+    if k_pid is not None:
+        kafka.wait_ready(p, k_pid, k_port)
+        return False
+    if version != state.section("kafka").get("formatted_with", version):
+        log(f"note: storage was formatted by Kafka {state.section('kafka')['formatted_with']}")
+    sasl_note = f", SASL/SCRAM + ACLs on {HOST}:{s_port}" if s_port is not None else ""
+    log(f"starting Apache Kafka {version} on {HOST}:{k_port}{sasl_note}")
+    pid = kafka.start(p, state, version, k_port, c_port, log, sasl_port=s_port, heap=heap)
+    stops.append(("kafka", lambda: _stop_pidfile(p.kafka_pid, 30)))
+    kafka.wait_ready(p, pid, k_port)
+    return True
+
+
 def _stop_pidfile(pid_file: Path, timeout: float) -> bool:
     pid = read_pid(pid_file)
     stopped = False
@@ -252,6 +318,109 @@ def _stop_pidfile(pid_file: Path, timeout: float) -> bool:
 def ensure_infra(fast: bool = True) -> Infra:
     """Start (or reuse) Kafka + PostgreSQL + topics; blocking; safe from several processes at once."""
     return up(infra_only=True, fast=fast).infra
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaBroker:
+    """A broker started (or reused) by start_kafka() in its own state dir."""
+
+    state_dir: Path
+    pid: int
+    bootstrap: str  # PLAINTEXT: the loopback admin door (a super user when SASL is on)
+    sasl_bootstrap: str | None  # SASL/SCRAM listener, ACLs enforced; None without SASL
+    credentials: dict[str, str]  # SCRAM user -> password (kinerja-admin and every kinerja_shared.acls user)
+    version: str
+    started: bool  # False when an already running broker was reused
+    notes: tuple[str, ...] = ()
+
+    def kafka_settings(self, user: str | None = None) -> KafkaSettings:
+        """Settings as a service would get them: SASL as `user`, or the admin door without one."""
+        if user is None:
+            return KafkaSettings(bootstrap_servers=self.bootstrap)
+        if self.sasl_bootstrap is None:
+            raise StackError("this broker runs without SASL", "start it with start_kafka(..., sasl=True)")
+        return KafkaSettings(
+            bootstrap_servers=self.sasl_bootstrap,
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_username=user,
+            sasl_password=self.credentials[user],
+        )
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        return stop_kafka(self.state_dir, timeout)
+
+
+def start_kafka(
+    state_dir: Path,
+    *,
+    sasl: bool = False,
+    topics: bool | Iterable[str] = True,
+    heap: tuple[str, str] = ("512m", "1g"),
+    log: Log = _quiet,
+) -> KafkaBroker:
+    """Start (or reuse) a Kafka broker alone, with its state in `state_dir` and ports chosen there.
+
+    For tests that need a broker of their own (SASL/ACLs) without touching the shared stack: nothing of the
+    shared state dir is read, and no port override from the environment applies. With `sasl`, the SCRAM users
+    and ACLs of kinerja_shared.acls are created (kafka_security.sync). On failure the broker started here is
+    stopped again. `topics`: create every registry topic (True), none (False) or only these registry names.
+    Stop it with `.stop()` / stop_kafka(state_dir).
+    """
+    p = Paths(Path(state_dir).resolve())
+    version = kafka_version()
+    with locked(p):
+        state = State(p)
+        stops: list[tuple[str, Callable[[], object]]] = []
+        try:
+            k_pid = kafka.running_pid(p)
+            k_port, c_port = state.port("kafka"), state.port("kafka_controller")
+            s_port = _sasl_port(p, state, k_pid, sasl)
+            if k_pid is None:
+                kafka.java()
+                kafka.fetch_jars(version, log)
+                for name, port in (("kafka", k_port), ("kafka controller", c_port), ("kafka SASL", s_port)):
+                    if port is not None:
+                        _check_port_for(name, port, None, p)
+            state.save()
+            fresh = not (p.kafka / "data" / "meta.properties").exists()
+            started = _kafka_locked(p, state, version, k_pid, k_port, c_port, s_port, log, stops, heap)
+            notes: list[str] = []
+            if topics:
+                names = None if topics is True else set(topics)
+                notes += kafka.run_sync(lambda: kafka.ensure_topics(f"{HOST}:{k_port}", names))
+            creds: dict[str, str] = {}
+            if sasl and s_port is not None:
+                admin, door = f"{HOST}:{k_port}", f"{HOST}:{s_port}"
+                notes.append(kafka_security.sync(admin, door, state, version, log, fresh=fresh).note())
+                creds = kafka_security.credentials(state)
+            pid = kafka.running_pid(p)
+            if pid is None:
+                raise StackError("Kafka exited right after start-up", f"see {p.kafka_stdout}")
+        except BaseException:
+            for _name, stop in reversed(stops):
+                stop()
+            raise
+        return KafkaBroker(
+            state_dir=p.root,
+            pid=pid,
+            bootstrap=f"{HOST}:{k_port}",
+            sasl_bootstrap=f"{HOST}:{s_port}" if s_port is not None else None,
+            credentials=creds,
+            version=version,
+            started=started,
+            notes=tuple(notes),
+        )
+
+
+def stop_kafka(state_dir: Path, timeout: float = 30.0) -> bool:
+    """Stop the broker of start_kafka(state_dir) (SIGTERM, then SIGKILL after `timeout`); True if it ran."""
+    p = Paths(Path(state_dir).resolve())
+    with locked(p):
+        if kafka.running_pid(p) is None:
+            p.kafka_pid.unlink(missing_ok=True)
+            return False
+        return _stop_pidfile(p.kafka_pid, timeout)
 
 
 def service_database_urls(svc: str) -> ServiceDb:
