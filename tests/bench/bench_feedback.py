@@ -387,7 +387,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="60 s, the issue's target run")
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--citizens", type=int, default=48, help="concurrent citizen connections")
-    parser.add_argument("--abuser-connections", type=int, default=2)
+    parser.add_argument("--abuser-connections", type=int, default=8)
     parser.add_argument("--units", type=int, default=20)
     parser.add_argument("--relay", action="store_true", help="also run the worker relaying the outbox to Kafka")
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
