@@ -102,7 +102,7 @@ async def merge_skps(
         [r["asn_id"] for r in won],
         [r["year"] for r in won],
     )
-    keep = [i for i in indicators if i[4] in winners]
+    keep = list({i[0]: i for i in indicators if i[4] in winners}.values())
     if keep:
         await conn.execute(
             """INSERT INTO scoring_indicator (indicator_id, asn_id, year, regency_id, skp_id, version, rhk_id,

@@ -168,7 +168,7 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
     activities: dict[UUID, list[Any]] = {}
     overdue: list[ActivityVerificationOverdue] = []
     attendance: dict[tuple[UUID, date], tuple[Any, ...]] = {}
-    skps: list[tuple[Any, ...]] = []
+    skps: dict[tuple[UUID, int], tuple[Any, ...]] = {}
     indicators: list[tuple[Any, ...]] = []
     realisasi: dict[tuple[UUID, str], list[Any]] = {}
     peers: dict[tuple[UUID, str], tuple[Any, ...]] = {}
@@ -211,7 +211,9 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
                 )  # fmt: skip
             touched.add(ev.asn_id, period, ev.regency_id)
         elif isinstance(ev, SkpApproved):
-            skps.append((ev.asn_id, ev.year, ev.regency_id, ev.skp_id, ev.version))
+            best = skps.get((ev.asn_id, ev.year))
+            if best is None or best[4] < ev.version:  # within a batch too, the highest version wins
+                skps[(ev.asn_id, ev.year)] = (ev.asn_id, ev.year, ev.regency_id, ev.skp_id, ev.version)
             for pos, i in enumerate(ev.indicators):
                 indicators.append(
                     (
@@ -240,7 +242,7 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
             )
             if isinstance(ev, RealisasiReported):
                 r[4] = ev.realisasi
-            elif isinstance(ev, RealisasiConfirmed):
+            elif isinstance(ev, RealisasiConfirmed) and not r[5]:  # a confirmation is final: the first stands
                 r[5], r[6], r[7] = True, ev.realisasi, ev.capaian
             touched.add(ev.asn_id, ev.period, ev.regency_id)
         elif isinstance(ev, PeerFeedbackSummarized):
@@ -313,11 +315,13 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
     for asn, period, regency in await store.merge_activities(conn, [tuple(r) for r in activities.values()]):
         touched.add(asn, period, regency)
     await store.merge_attendance(conn, list(attendance.values()))
-    for asn, year in await store.merge_skps(conn, skps, indicators):
+    for asn, year in await store.merge_skps(conn, list(skps.values()), indicators):
         touched.asn_years.add((asn, year))
     await store.merge_realisasi(conn, [tuple(r) for r in realisasi.values()])
     await store.merge_peer(conn, list(peers.values()))
-    assessed = await store.merge_assessments(conn, list(assessments.values()))
+    # every version newer than what was known counts for R1 in order (a correction in the same batch too)
+    fresh_versions = await _fresh_versions(conn, [e for e in events if isinstance(e, PeriodicEvaluationSubmitted)])
+    await store.merge_assessments(conn, list(assessments.values()))
     await store.merge_innovations(conn, innovations)
     await store.add_surveys(conn, [tuple(s) for s in surveys.values()])
     await store.merge_complaints(conn, [tuple(c) for c in complaints.values()])
@@ -340,7 +344,7 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
     keys = list(touched.keys)
     published = await rescore(conn, keys)
     requests = _verification_pending(overdue, activities, period_for)
-    requests += await _period_triggers(conn, assessed)
+    requests += await _period_triggers(conn, fresh_versions)
     staged = await _request(conn, requests)
     return BatchOutcome(keys=len(keys), scores_published=published, notifications=staged)
 
@@ -576,37 +580,61 @@ def _verification_pending(
     return out
 
 
-async def _period_triggers(conn: asyncpg.Connection, assessed: Sequence[tuple[Any, ...]]) -> list[Request]:
-    """R1 triggers of a submitted periodic evaluation, against the previous period's official result."""
-    if not assessed:
+async def _fresh_versions(
+    conn: asyncpg.Connection, facts: Sequence[PeriodicEvaluationSubmitted]
+) -> list[PeriodicEvaluationSubmitted]:
+    """The evaluation facts that were, in partition order, newer than every version known before them."""
+    if not facts:
         return []
-    keys = [(a, p) for a, p, _ in assessed]
+    known = await conn.fetch(
+        """SELECT x.asn_id, x.period, x.version FROM unnest($1::uuid[], $2::text[]) AS k(asn_id, period)
+           JOIN scoring_assessment x USING (asn_id, period)""",
+        [f.asn_id for f in facts],
+        [f.period for f in facts],
+    )
+    latest = {(r["asn_id"], r["period"]): r["version"] for r in known}
+    out = []
+    for f in facts:
+        if f.version > latest.get((f.asn_id, f.period), 0):
+            latest[(f.asn_id, f.period)] = f.version
+            out.append(f)
+    return out
+
+
+async def _period_triggers(conn: asyncpg.Connection, versions: Sequence[PeriodicEvaluationSubmitted]) -> list[Request]:
+    """R1 triggers of each new evaluation version (in order), against the previous period's official result.
+
+    Predikat-based triggers depend only on the facts; the award's score jump uses the score as this batch left it.
+    """
+    if not versions:
+        return []
     current = await conn.fetch(
-        """SELECT s.asn_id, s.period, s.regency_id, s.score, x.predikat, x.integrity_finding,
-                  c.award_score_jump
+        """SELECT s.asn_id, s.period, s.regency_id, s.score, c.award_score_jump
            FROM unnest($1::uuid[], $2::text[]) AS k(asn_id, period)
-           JOIN scoring_assessment x USING (asn_id, period)
            JOIN scoring_score s USING (asn_id, period)
            LEFT JOIN scoring_config c ON c.regency_id = s.regency_id""",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
+        [v.asn_id for v in versions],
+        [v.period for v in versions],
     )
-    version = {(a, p): v for a, p, v in assessed}
-    previous = await store.previous_results(conn, [(r["asn_id"], previous_period(r["period"])) for r in current])
+    scores = {(r["asn_id"], r["period"]): r for r in current}
+    previous = await store.previous_results(conn, [(v.asn_id, previous_period(v.period)) for v in versions])
     out: list[Request] = []
-    for r in current:
-        prev_row = previous.get((r["asn_id"], previous_period(r["period"])))
+    for v in versions:
+        r = scores.get((v.asn_id, v.period))
+        if r is None:
+            continue
+        prev_row = previous.get((v.asn_id, previous_period(v.period)))
         now_score = r["score"] if r["score"] is not None else Decimal(0)
         prev = None
         if prev_row is not None:
             prev_score = prev_row["score"] if prev_row["score"] is not None and r["score"] is not None else now_score
             prev = PeriodResult(Predikat(prev_row["predikat"]), prev_score)
         rules = TriggerRules(award_score_jump=r["award_score_jump"] or Decimal(10))
-        result = PeriodResult(Predikat(r["predikat"]), now_score, r["integrity_finding"])
-        params = {"periode": period_label(r["period"])}
+        result = PeriodResult(Predikat(v.predikat.value), now_score, v.integrity_finding)
+        params = {"periode": period_label(v.period)}
         for t in period_triggers(result, prev, rules):
-            subject = f"v{version[(r['asn_id'], r['period'])]}" if t.value == "evaluation_finalized" else ""
-            out.append(Request(t.value, r["asn_id"], r["regency_id"], r["period"], subject, params, EVALUATION_LINK))
+            subject = f"v{v.version}" if t.value == "evaluation_finalized" else ""
+            out.append(Request(t.value, v.asn_id, v.regency_id, v.period, subject, params, EVALUATION_LINK))
     return out
 
 
