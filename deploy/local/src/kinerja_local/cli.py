@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import kafka, postgres, services, stack
+from . import kafka, kafka_security, postgres, services, stack
 from .config import HOST, SERVICES, StackError, kafka_version, paths
 
 console = Console(highlight=False, soft_wrap=True)
@@ -26,7 +26,8 @@ def _log(msg: str) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     fast = True if args.fast else None
-    res = stack.up(infra_only=args.infra_only, fast=fast, log=_log)
+    sasl = True if args.sasl else None
+    res = stack.up(infra_only=args.infra_only, fast=fast, sasl=sasl, log=_log)
     for note in res.notes:
         _log(note)
     if res.reused:
@@ -37,6 +38,11 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def _print_urls(infra: stack.Infra, service_ports: dict[str, int]) -> None:
     console.print(f"[green]ready[/]  Kafka {infra.kafka_version}  [bold]{infra.kafka_bootstrap}[/]")
+    if infra.kafka_sasl_bootstrap:
+        console.print(
+            f"[green]ready[/]  Kafka SASL/SCRAM-SHA-512 + ACLs  [bold]{infra.kafka_sasl_bootstrap}[/]"
+            "  (users: `kinerja-local urls`)"
+        )
     console.print(f"[green]ready[/]  PostgreSQL  [bold]{infra.pg_admin_dsn}[/]")
     for svc, port in service_ports.items():
         console.print(f"[green]ready[/]  {svc:<10}  [bold]http://{HOST}:{port}/[/]  (ROOT_PATH=/{svc})")
@@ -51,6 +57,19 @@ def cmd_urls(args: argparse.Namespace) -> int:
 
     st = State(paths())
     console.print(f"KAFKA_BOOTSTRAP_SERVERS={HOST}:{st.ports.get('kafka')}")
+    sasl_port = kafka.sasl_port_of_running(paths())  # as last started
+    if sasl_port is not None:
+        # one line per Kafka user, usable as an environment prefix; the PLAINTEXT port above is the local admin
+        # door (a super user), these are held to kinerja_shared.acls
+        for user, password in kafka_security.credentials(st).items():
+            console.print(
+                f"KAFKA_BOOTSTRAP_SERVERS={HOST}:{sasl_port} KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT "
+                f"KAFKA_SASL_MECHANISM={kafka.SASL_MECHANISM} "
+                f"KAFKA_SASL_USERNAME={user} KAFKA_SASL_PASSWORD={password}",
+                markup=False,
+            )
+    if "postgres" not in st.ports:  # a Kafka-only state dir (start_kafka)
+        return 0
     console.print(f"PG_ADMIN_DSN={postgres.admin_dsn(st.ports['postgres'])}")
     for svc in SERVICES:
         db = stack.service_database_urls(svc)
@@ -126,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kinerja-local",
         description="Local Kinerja stack without Docker: Kafka (KRaft, Maven Central jars) + PostgreSQL "
         "+ services. State in <repo>/.local (KINERJA_LOCAL_DIR); "
-        "ports via KINERJA_KAFKA_PORT, KINERJA_PG_PORT.",
+        "ports via KINERJA_KAFKA_PORT, KINERJA_PG_PORT; KINERJA_KAFKA_SASL=1 for SASL/SCRAM + ACLs.",
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
     p_up = sub.add_parser("up", help="start (or reuse) Kafka, PostgreSQL, topics and the services")
@@ -135,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fast",
         action="store_true",
         help="PostgreSQL with fsync/synchronous_commit/full_page_writes off (tests)",
+    )
+    p_up.add_argument(
+        "--sasl",
+        action="store_true",
+        help="Kafka also listens for SASL/SCRAM-SHA-512 clients and enforces the ACLs of kinerja_shared.acls; "
+        "the services connect as their own users (KINERJA_KAFKA_SASL=1)",
     )
     p_up.set_defaults(fn=cmd_up)
     sub.add_parser("down", help="stop what `up` started").set_defaults(fn=cmd_down)
