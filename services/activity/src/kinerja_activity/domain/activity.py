@@ -7,6 +7,7 @@ against a monthly quota (default 6,750 minutes, per-regency config).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -47,6 +48,29 @@ class TimeRange:
         return self.start < other.end and other.start < self.end
 
 
+class DaySchedule:
+    """One ASN's accepted ranges on one day, sorted; accepted ranges never overlap, so a new range can only
+    collide with its neighbours (bisect: a 500-item batch costs n log n, not n²)."""
+
+    __slots__ = ("_ranges", "_starts")
+
+    def __init__(self, ranges: Iterable[TimeRange] = ()) -> None:
+        self._ranges = sorted(ranges, key=lambda r: (r.start, r.end))
+        self._starts = [r.start for r in self._ranges]
+
+    def first_overlap(self, new: TimeRange) -> TimeRange | None:
+        i = bisect_left(self._starts, new.start)
+        for j in (i - 1, i):
+            if 0 <= j < len(self._ranges) and self._ranges[j].overlaps(new):
+                return self._ranges[j]
+        return None
+
+    def add(self, new: TimeRange) -> None:
+        i = bisect_left(self._starts, new.start)
+        self._starts.insert(i, new.start)
+        self._ranges.insert(i, new)
+
+
 @dataclass(frozen=True, slots=True)
 class ActivityDraft:
     """What an ASN reports; times are wall-clock Asia/Jakarta on activity_date."""
@@ -84,7 +108,7 @@ def check_draft(
     today: date,
     rules: ActivityRules,
     approved_indicators: Collection[UUID],
-    same_day: Iterable[TimeRange] = (),
+    same_day: Iterable[TimeRange] | DaySchedule = (),
 ) -> list[Violation]:
     """Every rule the draft breaks (empty when it may be accepted). `same_day` = the ASN's other ranges that day."""
     out: list[Violation] = []
@@ -111,16 +135,16 @@ def check_draft(
             )
         )
     if draft.end > draft.start:
-        for other in same_day:
-            if draft.range.overlaps(other):
-                out.append(
-                    Violation(
-                        "start_time",
-                        f"Waktu bertumpang tindih dengan kegiatan lain ({other.start:%H:%M}–{other.end:%H:%M}).",
-                        "overlap",
-                    )
+        schedule = same_day if isinstance(same_day, DaySchedule) else DaySchedule(same_day)
+        other = schedule.first_overlap(draft.range)
+        if other is not None:
+            out.append(
+                Violation(
+                    "start_time",
+                    f"Waktu bertumpang tindih dengan kegiatan lain ({other.start:%H:%M}–{other.end:%H:%M}).",
+                    "overlap",
                 )
-                break
+            )
     return out
 
 

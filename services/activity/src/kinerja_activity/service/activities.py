@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from kinerja_activity.adapters import repository as repo
 from kinerja_activity.domain.activity import (
     ActivityStatus,
+    DaySchedule,
     TimeRange,
     check_draft,
     ensure_editable,
@@ -92,9 +93,10 @@ async def _accept(
     years = sorted({a.activity_date.year for _, a in items})
     approved = await repo.approved_indicators(conn, caller.asn_id, years)
     days = sorted({a.activity_date for _, a in items})
-    taken: dict[date, list[TimeRange]] = defaultdict(list)
+    stored: dict[date, list[TimeRange]] = defaultdict(list)
     for _, d, s, e in await repo.day_ranges(conn, caller.asn_id, days):
-        taken[d].append(TimeRange(s, e))
+        stored[d].append(TimeRange(s, e))
+    taken = {d: DaySchedule(stored[d]) for d in days}
     seen: dict[UUID, str] = {}
     fresh: list[tuple[int, ActivityIn, str]] = []
     for idx, a in items:
@@ -122,7 +124,7 @@ async def _accept(
             results[idx] = ItemResult(idx, a.id, "rejected", problems)
             continue
         seen[a.id] = h
-        taken[a.activity_date].append(TimeRange(a.start_time, a.end_time))
+        taken[a.activity_date].add(TimeRange(a.start_time, a.end_time))
         fresh.append((idx, a, h))
     rows = [
         (

@@ -1,0 +1,488 @@
+"""Benchmark of the activity service against a naive implementation, on the local Kafka + PostgreSQL.
+
+    uv run python tests/bench/bench_activity.py            # 10 s per phase (default)
+    uv run python tests/bench/bench_activity.py --full     # 60 s per phase
+
+Phases, each with the load coming from a separate process over loopback:
+  1. single POST /api/activities at a fixed 500 requests/s (open loop): p50/p99 latency, from the scheduled
+     send time so a stalled server cannot hide its queue (no coordinated omission);
+  2. batch sync POST /api/activities/sync, 500 activities per request, 4 concurrent clients (closed loop):
+     activities/s into PostgreSQL + outbox;
+  3. the same two loads against a naive server defined here only: per activity one INSERT and one direct,
+     awaited Kafka send (acks=all), no outbox, no batching.
+The real service runs as `kinerja-activity api` plus its worker (outbox relay to Kafka) throughout, so the
+figures include the relay's load on the same machine. PostgreSQL runs with the local stack's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+HERE = Path(__file__).resolve()
+OWNER, APP, PASSWORD = "kinerja_bench_owner", "kinerja_bench_app", "kinerja-bench-only"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _jakarta_today() -> date:
+    from kinerja_shared.web import JAKARTA
+
+    return datetime.now(JAKARTA).date()
+
+
+# ---------------------------------------------------------------- load generator (its own process)
+
+
+def _slot_item(asn_ix: int, slot: int, days: list[date], indicator: str) -> dict[str, Any]:
+    """One-minute activity number `slot` of an ASN: 1,439 per day (00:00–23:59), spread over the open days."""
+    day = days[(slot // 1439) % len(days)]
+    m = slot % 1439
+    end = m + 1
+    return {
+        "id": str(uuid.uuid4()),
+        "activity_date": day.isoformat(),
+        "start_time": f"{m // 60:02d}:{m % 60:02d}",
+        "end_time": f"{end // 60:02d}:{end % 60:02d}",
+        "description": f"Pelayanan pasien (bench) {asn_ix}-{slot}",
+        "quantity": "1",
+        "output": "pasien",
+        "indicator_id": indicator,
+    }
+
+
+async def _load(args: argparse.Namespace) -> dict[str, Any]:
+    plan = json.loads(await asyncio.to_thread(Path(args.plan).read_text))
+    users: list[dict[str, str]] = plan["users"][args.user_from : args.user_to]
+    days = [date.fromisoformat(d) for d in plan["days"]]
+    next_slot = [0] * len(users)
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=10) as client:
+        # warm-up: open connections, first requests compile/prepare
+        for _ in range(min(20, len(users))):
+            await client.get("/health/live")
+        if args.load == "single":
+            lat: list[float] = []
+            errors = 0
+            total = int(args.rate * args.duration)
+            start = time.perf_counter() + 0.2
+
+            async def one(k: int) -> None:
+                nonlocal errors
+                u = k % len(users)
+                slot = next_slot[u]
+                next_slot[u] += 1
+                body = _slot_item(u, slot, days, users[u]["indicator"])
+                scheduled = start + k / args.rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                try:
+                    r = await client.post(
+                        args.path, json=body, headers={"authorization": "Bearer " + users[u]["token"]}
+                    )
+                    if r.status_code not in (200, 201):
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                lat.append(time.perf_counter() - scheduled)
+
+            await asyncio.gather(*(one(k) for k in range(total)))
+            elapsed = time.perf_counter() - start
+            lat.sort()
+            return {
+                "requests": total,
+                "errors": errors,
+                "achieved_rps": total / elapsed,
+                "p50_ms": 1000 * lat[len(lat) // 2],
+                "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+                "max_ms": 1000 * lat[-1],
+                "mean_ms": 1000 * statistics.fmean(lat),
+            }
+        # batch mode: closed loop, `concurrency` clients each sending 500-item batches for `duration` s
+        accepted = 0
+        batches = 0
+        errors = 0
+        deadline = time.perf_counter() + args.duration
+        counter = 0
+
+        async def client_loop() -> None:
+            nonlocal accepted, batches, errors, counter
+            while time.perf_counter() < deadline:
+                u = counter % len(users)
+                counter += 1
+                items = []
+                for _ in range(args.batch):
+                    items.append(_slot_item(u, next_slot[u], days, users[u]["indicator"]))
+                    next_slot[u] += 1
+                r = await client.post(
+                    args.path, json={"items": items}, headers={"authorization": "Bearer " + users[u]["token"]}
+                )
+                if r.status_code != 200:
+                    errors += 1
+                    continue
+                accepted += int(r.json()["accepted"])
+                batches += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client_loop() for _ in range(args.concurrency)))
+        elapsed = time.perf_counter() - began
+        return {"batches": batches, "accepted": accepted, "errors": errors, "per_s": accepted / elapsed}
+
+
+# ---------------------------------------------------------------- the naive server (bench only)
+
+
+def _naive_app(dsn: str, bootstrap: str, topic: str) -> Any:
+    from contextlib import asynccontextmanager
+
+    from aiokafka import AIOKafkaProducer
+    from fastapi import FastAPI, Request
+
+    from kinerja_shared.auth import TokenVerifier
+    from kinerja_shared.devissuer import public_key_of
+
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        state["pool"] = await asyncpg.create_pool(dsn, min_size=1, max_size=5)
+        prod = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        await prod.start()
+        state["producer"] = prod
+        state["verifier"] = TokenVerifier(
+            issuer="http://127.0.0.1/dev-issuer",
+            audience="kinerja",
+            public_key=public_key_of(Path(os.environ["DEV_ISSUER_KEY_FILE"])),
+        )
+        yield
+        await prod.stop()
+        await state["pool"].close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    async def store(p: Any, asn: uuid.UUID, regency: uuid.UUID, it: dict[str, Any]) -> None:
+        async with state["pool"].acquire() as conn, conn.transaction():
+            await conn.execute("SELECT set_config('kinerja.regency_ids', $1, true)", str(regency))
+            await conn.execute(
+                "INSERT INTO naive_activity (activity_id, regency_id, asn_id, activity_date, start_time, end_time,"
+                " description, indicator_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                uuid.UUID(it["id"]),
+                regency,
+                asn,
+                date.fromisoformat(it["activity_date"]),
+                datetime.strptime(it["start_time"][:5], "%H:%M").time(),
+                datetime.strptime(it["end_time"][:5], "%H:%M").time(),
+                it["description"],
+                uuid.UUID(it["indicator_id"]),
+            )
+        await state["producer"].send_and_wait(topic, json.dumps(it).encode(), key=str(asn).encode())
+
+    @app.post("/naive/activities", status_code=201)
+    async def one(request: Request) -> dict[str, str]:
+        p = state["verifier"].verify(request.headers["authorization"].split()[1])
+        it = await request.json()
+        await store(p, p.asn_id, p.regency_id, it)
+        return {"id": it["id"]}
+
+    @app.post("/naive/sync")
+    async def many(request: Request) -> dict[str, int]:
+        p = state["verifier"].verify(request.headers["authorization"].split()[1])
+        body = await request.json()
+        for it in body["items"]:
+            await store(p, p.asn_id, p.regency_id, it)
+        return {"accepted": len(body["items"])}
+
+    @app.get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _serve_naive(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    uvicorn.run(_naive_app(args.dsn, args.bootstrap, args.topic), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+async def _setup(users: int) -> dict[str, Any]:
+    from kinerja_activity.bootstrap import DEFINITION
+    from kinerja_activity.domain.activity import DEFAULT_REPORT_GRACE_DAYS, open_period_start
+    from kinerja_local.stack import ensure_infra
+    from kinerja_shared.db import load_migrations, migrate, provision_database, shared_migrations
+    from kinerja_shared.devissuer import ensure_keypair, mint_token
+    from kinerja_shared.messaging.admin import ensure_topics
+    from kinerja_shared.readmodels.org import MIGRATIONS_DIR as ORG
+    from kinerja_shared.settings import KafkaSettings
+    from kinerja_shared.topics import Topic, all_topic_specs
+
+    infra = ensure_infra(fast=True)
+    admin = await asyncpg.connect(infra.pg_admin_dsn)
+    try:
+        for role, extra in ((OWNER, "CREATEDB"), (APP, "")):
+            if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+                await admin.execute(f"CREATE ROLE {role} LOGIN {extra} NOSUPERUSER NOBYPASSRLS PASSWORD '{PASSWORD}'")
+    finally:
+        await admin.close()
+    name = f"bench_{secrets.token_hex(4)}"
+    await provision_database(infra.pg_admin_dsn, name, owner=OWNER, app_role=APP)
+    host = infra.pg_admin_dsn.split("@", 1)[1].rsplit("/", 1)[0]
+    owner_url = f"postgresql://{OWNER}:{PASSWORD}@{host}/{name}"
+    app_url = f"postgresql://{APP}:{PASSWORD}@{host}/{name}"
+    await migrate(
+        owner_url,
+        shared_migrations()
+        + load_migrations(ORG, "shared-org")
+        + load_migrations(DEFINITION.migrations_dir, "activity"),
+    )
+    ns = f"bench{secrets.token_hex(3)}."
+    kafka = KafkaSettings(bootstrap_servers=infra.kafka_bootstrap, topic_namespace=ns)
+    await ensure_topics(
+        kafka,
+        [
+            Topic(ns + t.name, owner=t.owner, description=t.description, partitions=min(3, t.partitions),
+                  compacted=t.compacted, retention_ms=t.retention_ms)
+            for t in all_topic_specs()
+        ]
+        + [Topic(ns + "bench.naive", owner="bench", description="naive sends", partitions=3)],
+    )  # fmt: skip
+    regency = uuid.uuid4()
+    conn = await asyncpg.connect(owner_url)
+    try:
+        await conn.execute("SELECT set_config('kinerja.regency_ids', '*', false)")
+        await conn.execute(
+            """CREATE TABLE naive_activity (activity_id uuid PRIMARY KEY, regency_id uuid NOT NULL,
+                   asn_id uuid NOT NULL,
+                   activity_date date NOT NULL, start_time time NOT NULL, end_time time NOT NULL,
+                   description text NOT NULL, indicator_id uuid NOT NULL)"""
+        )
+        boss = uuid.uuid4()
+        rows = [(uuid.uuid4(), uuid.uuid4()) for _ in range(users)]
+        await conn.executemany(
+            """INSERT INTO org_asn (asn_id, regency_id, name, unit_id, position_title, grade, position_class,
+                   superior_id, gender, location, active, version)
+               VALUES ($1, $2, 'Pegawai bench', $3, 'Perawat', 'III/a', 8, $4, 'P', 'perdesaan', true, now())""",
+            [(a, regency, uuid.uuid4(), boss) for a, _ in rows],
+        )
+        today = _jakarta_today()
+        await conn.executemany(
+            """INSERT INTO approved_indicator (indicator_id, asn_id, regency_id, skp_id, year, skp_version, rhk_id,
+                   name, unit, target, direction, aspect, weight)
+               VALUES ($1, $2, $3, gen_random_uuid(), $4, 1, gen_random_uuid(), 'Pasien', 'pasien', 400, 'higher',
+                       'kuantitas', 100)""",
+            [(ind, a, regency, today.year) for a, ind in rows],
+        )
+    finally:
+        await conn.close()
+    first_open = max(open_period_start(today, DEFAULT_REPORT_GRACE_DAYS), today.replace(month=1, day=1))
+    days = [first_open + timedelta(days=i) for i in range((today - first_open).days + 1)]
+    tmp = Path(tempfile.mkdtemp(prefix="kinerja-bench-"))
+    key = tmp / "dev-issuer.pem"
+    ensure_keypair(key)
+    users_plan = [
+        {
+            "token": mint_token(key, sub=str(a), roles=["asn"], regency_id=regency, asn_id=a, name="bench",
+                                issuer="http://127.0.0.1/dev-issuer", audience="kinerja", ttl=timedelta(hours=3)),
+            "indicator": str(ind),
+        }
+        for a, ind in rows
+    ]  # fmt: skip
+    plan = tmp / "plan.json"
+    plan.write_text(json.dumps({"users": users_plan, "days": [d.isoformat() for d in days]}))
+    return {
+        "db": name,
+        "admin": infra.pg_admin_dsn,
+        "app_url": app_url,
+        "owner_url": owner_url,
+        "kafka": kafka,
+        "key": key,
+        "plan": plan,
+        "tmp": tmp,
+        "naive_topic": ns + "bench.naive",
+    }
+
+
+def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    f = open(log, "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(cmd, env=os.environ | env, stdout=f, stderr=f)
+
+
+async def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=2) as c:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise SystemExit(f"process exited; see {log}")
+            try:
+                if (await c.get("/health/live")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit(f"{url} did not start")
+
+
+def _run_load(url: str, path: str, mode: str, plan: Path, duration: float, users: tuple[int, int], **kw: Any) -> Any:
+    cmd = [sys.executable, str(HERE), "--load", mode, "--url", url, "--path", path, "--plan", str(plan),
+           "--duration", str(duration), "--user-from", str(users[0]), "--user-to", str(users[1])]  # fmt: skip
+    for k, v in kw.items():
+        cmd += [f"--{k.replace('_', '-')}", str(v)]
+    sys.stderr.write(f"load {mode} → {url}{path} for {duration:.0f} s …\n")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration * 4 + 120)
+    if out.returncode != 0:
+        raise SystemExit(f"load process failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+async def _count(dsn: str, sql: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT set_config('kinerja.regency_ids', '*', false)")
+        n: int = await conn.fetchval(sql)
+        return n
+    finally:
+        await conn.close()
+
+
+async def _main(args: argparse.Namespace) -> None:
+    duration = 60.0 if args.full else args.duration
+    users = 1200 if args.full else 400
+    s = await _setup(users)
+    env = {
+        "DATABASE_URL": s["app_url"],
+        "MIGRATION_DATABASE_URL": s["owner_url"],
+        "KAFKA_BOOTSTRAP_SERVERS": s["kafka"].bootstrap_servers,
+        "KAFKA_TOPIC_NAMESPACE": s["kafka"].topic_namespace,
+        "KINERJA_ENV": "test",
+        "DEV_ISSUER_KEY_FILE": str(s["key"]),
+        "LOG_LEVEL": "WARNING",
+        "ACTIVITY_EVIDENCE_DIR": str(s["tmp"] / "bukti"),
+    }
+    api_port, worker_port, naive_port = _free_port(), _free_port(), _free_port()
+    tmp: Path = s["tmp"]
+    procs = [
+        _start([sys.executable, "-m", "kinerja_activity", "api"], env | {"HTTP_PORT": str(api_port)}, tmp / "api.log"),
+        _start(
+            [sys.executable, "-m", "kinerja_activity", "worker"],
+            env | {"WORKER_HTTP_PORT": str(worker_port)},
+            tmp / "worker.log",
+        ),
+        _start(
+            [sys.executable, str(HERE), "--serve-naive", "--port", str(naive_port), "--dsn", s["app_url"],
+             "--bootstrap", s["kafka"].bootstrap_servers, "--topic", s["naive_topic"]],
+            {"DEV_ISSUER_KEY_FILE": str(s["key"])},
+            tmp / "naive.log",
+        ),
+    ]  # fmt: skip
+    api, naive = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{naive_port}"
+    try:
+        await _wait_up(api, procs[0], tmp / "api.log")
+        await _wait_up(naive, procs[2], tmp / "naive.log")
+        half = users // 2
+        # distinct ASNs per phase so one phase's rows never collide with another's slots
+        single = _run_load(api, "/api/activities", "single", s["plan"], duration, (0, half // 2), rate=args.rate)
+        naive_single = _run_load(
+            naive, "/naive/activities", "single", s["plan"], duration, (half // 2, half), rate=args.rate
+        )
+        batch = _run_load(
+            api, "/api/activities/sync", "batch", s["plan"], duration, (half, half + half // 2),
+            batch=500, concurrency=args.concurrency,
+        )  # fmt: skip
+        naive_batch = _run_load(
+            naive, "/naive/sync", "batch", s["plan"], duration, (half + half // 2, users),
+            batch=500, concurrency=args.concurrency,
+        )  # fmt: skip
+        rows = await _count(s["owner_url"], "SELECT count(*) FROM activity")
+        outbox_rows = await _count(s["owner_url"], "SELECT count(*) FROM outbox")
+        unsent = await _count(s["owner_url"], "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(40)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        admin = await asyncpg.connect(s["admin"])
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{s["db"]}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    def f(x: float) -> str:
+        return f"{x:,.1f}"
+
+    out = sys.stdout.write
+    out(f"\nKinerja activity benchmark — {duration:.0f} s per phase, {os.cpu_count()} CPUs visible, loopback\n")
+    out(f"single POST at {args.rate} req/s (open loop, latency from scheduled send):\n")
+    for label, r in (("kinerja (outbox)", single), ("naive (INSERT + send)", naive_single)):
+        out(
+            f"  {label:24s} achieved {f(r['achieved_rps'])} req/s  p50 {f(r['p50_ms'])} ms  p99 {f(r['p99_ms'])} ms"
+            f"  max {f(r['max_ms'])} ms  errors {r['errors']}/{r['requests']}\n"
+        )
+    out(f"  p99 ratio naive/kinerja: {naive_single['p99_ms'] / single['p99_ms']:.1f}x   (goal: kinerja p99 ≤ 30 ms)\n")
+    out(f"batch sync, 500 per request, {args.concurrency} concurrent clients:\n")
+    for label, r in (("kinerja (COPY + outbox)", batch), ("naive (per-item)", naive_batch)):
+        out(f"  {label:24s} {f(r['per_s'])} activities/s  ({r['batches']} batches, errors {r['errors']})\n")
+    out(
+        f"  throughput ratio kinerja/naive: {batch['per_s'] / max(naive_batch['per_s'], 1e-9):.1f}x"
+        "   (goal ≥ 10,000/s)\n"
+    )
+    out(f"activity rows {rows}, outbox rows {outbox_rows}, still unsent at the end {unsent}\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--full", action="store_true", help="60 s per phase and more ASNs (the issue's figure)")
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per phase (default 10)")
+    ap.add_argument("--rate", type=float, default=500.0, help="single-POST rate (req/s)")
+    ap.add_argument("--concurrency", type=int, default=4, help="concurrent batch clients")
+    # internal roles of this script
+    ap.add_argument("--load", choices=["single", "batch"], help=argparse.SUPPRESS)
+    ap.add_argument("--serve-naive", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+    ap.add_argument("--path", help=argparse.SUPPRESS)
+    ap.add_argument("--plan", help=argparse.SUPPRESS)
+    ap.add_argument("--user-from", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--user-to", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--batch", type=int, default=500, help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--dsn", help=argparse.SUPPRESS)
+    ap.add_argument("--bootstrap", help=argparse.SUPPRESS)
+    ap.add_argument("--topic", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve_naive:
+        _serve_naive(args)
+    elif args.load:
+        sys.stdout.write(json.dumps(asyncio.run(_load(args))) + "\n")
+    else:
+        asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    main()
