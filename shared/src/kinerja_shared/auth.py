@@ -22,6 +22,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 
+from kinerja_shared.policy import Policy, Scope, declare
 from kinerja_shared.settings import ServiceSettings
 
 SESSION_COOKIE: Final = "kinerja_session"
@@ -243,12 +244,20 @@ async def optional_principal(
         return None
 
 
+# declared policies (kinerja_shared.policy): a bare CurrentPrincipal admits any signed-in user, an
+# OptionalPrincipal marks a page anyone may open
+declare(current_principal, Policy(roles=frozenset(Role), note="any signed-in user"))
+declare(optional_principal, Policy(roles=None, scope=Scope.NONE, note="open to anyone; shows more when signed in"))
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency admitting callers with at least one of `roles`; others get 403."""
+def require_roles(
+    *roles: Role, relation: str | None = None, scope: Scope = Scope.OWN
+) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting callers with at least one of `roles`; others get 403. It declares the route's policy
+    (`relation`, e.g. "superior_of", is enforced by the use case; `scope` documents the tenant reach)."""
     if not roles:
         raise ValueError("require_roles needs at least one role")
     wanted = ", ".join(r.value for r in roles)
@@ -261,4 +270,5 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
             )
         return principal
 
+    declare(_require, Policy(roles=frozenset(roles), relation=relation, scope=scope))
     return _require

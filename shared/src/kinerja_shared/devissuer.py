@@ -31,6 +31,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from kinerja_shared.auth import SESSION_COOKIE, Principal, Role
+from kinerja_shared.policy import public
 from kinerja_shared.settings import ServiceSettings
 
 ALGORITHM: Final = "ES256"
@@ -198,7 +199,10 @@ def dev_login_router(settings: ServiceSettings) -> APIRouter:
     if settings.dev_issuer_key_file is None:
         raise DevIssuerRefused("DEV_ISSUER_KEY_FILE is not set")
     key_path = settings.dev_issuer_key_file
-    router = APIRouter(prefix="/dev", tags=["dev"], include_in_schema=False)
+    # the sign-in door itself; mounted only outside production
+    router = APIRouter(
+        prefix="/dev", tags=["dev"], include_in_schema=False, dependencies=[public("dev sign-in (not in production)")]
+    )
 
     def _form(request: Request, values: dict[str, Any], errors: Sequence[str], status_code: int) -> Response:
         return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kinerja_shared import web
 from kinerja_shared.auth import OptionalPrincipal, build_verifier
+from kinerja_shared.policy import public
 from kinerja_shared.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -280,7 +281,8 @@ async def _run_check(check: ReadinessCheck) -> str:
 
 
 def _health_router(service: str, checks: Sequence[ReadinessCheck]) -> APIRouter:
-    router = APIRouter(tags=["health"])
+    # probes and scrapes come from the platform, not from users: open, and they reveal no personal data
+    router = APIRouter(tags=["health"], dependencies=[public("platform probes and metrics")])
     names = [getattr(c, "__name__", None) or f"check_{i}" for i, c in enumerate(checks)]
 
     @router.get("/health/live", name="health_live")

@@ -38,6 +38,7 @@ from kinerja_shared.logging import configure_logging, get_logger
 from kinerja_shared.messaging import outbox_metrics
 from kinerja_shared.messaging.consumer import BatchConsumer, BatchHandler, Received
 from kinerja_shared.messaging.outbox import OutboxRelay
+from kinerja_shared.policy import public
 from kinerja_shared.readmodels.org import MIGRATIONS_DIR as ORG_MIGRATIONS
 from kinerja_shared.readmodels.org import apply_org_facts
 from kinerja_shared.settings import ServiceSettings
@@ -205,7 +206,7 @@ class KafkaProbe:
 
 
 def _asyncapi_router(service: str) -> APIRouter:
-    router = APIRouter(tags=["contracts"])
+    router = APIRouter(tags=["contracts"], dependencies=[public("published event contracts")])
 
     @router.get("/asyncapi.json", name="asyncapi", include_in_schema=False)
     async def asyncapi() -> JSONResponse:

@@ -1,0 +1,170 @@
+"""Issue 11: every HTTP route declares who may call it, and every role × tenant gets exactly that.
+
+The matrix calls every route of every service as anonymous, as each role from the route's regency and as each
+role from another regency, with real databases behind the apps, and checks 401/403 against the declared policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import re
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from kinerja_shared.auth import Role
+from kinerja_shared.devissuer import ensure_keypair, mint_token
+from kinerja_shared.policy import RoutePolicy, Scope, route_policies
+from kinerja_shared.runtime import ServiceDefinition, build_app
+from kinerja_shared.settings import KafkaSettings, ServiceSettings
+from kinerja_shared.testing.plugin import MakeDatabase
+
+SERVICES = ("activity", "evaluation", "feedback", "notify")
+REGENCY_A, REGENCY_B, PROVINCE = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+
+def _definition(svc: str) -> tuple[ServiceDefinition, type[ServiceSettings]]:
+    definition = importlib.import_module(f"kinerja_{svc}.bootstrap").DEFINITION
+    settings_cls = getattr(importlib.import_module(f"kinerja_{svc}.settings"), f"{svc.capitalize()}Settings")
+    return definition, settings_cls
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_every_route_declares_a_policy(svc: str, tmp_path: Path) -> None:
+    definition, settings_cls = _definition(svc)
+    app = build_app(definition, settings_cls(database_url="postgresql://x@127.0.0.1/x"), worker=False)
+    routes = route_policies(app)
+    assert len(routes) > 5
+    undeclared = [f"{r.method} {r.path}" for r in routes if r.policy is None]
+    assert not undeclared, f"{svc}: routes without a declared policy: {undeclared}"
+
+
+def _fill(path: str) -> str:
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1).split(":")[0]
+        if name == "regency_id":
+            return str(REGENCY_A)
+        if name in {"fmt", "format"}:
+            return "csv"
+        if name.endswith("id") or name.endswith("_id"):
+            return str(uuid.uuid4())
+        if name in {"year", "tahun"}:
+            return "2026"
+        return "x" + uuid.uuid4().hex[:8]
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def _token(key: Path, settings: ServiceSettings, role: Role, regency: uuid.UUID) -> str:
+    province_roles = {Role.ADMIN_PROVINSI, Role.INSPEKTORAT, Role.OPS, Role.AGENCY}
+    return mint_token(
+        key,
+        sub=f"matrix-{role.value}",
+        roles=[role],
+        regency_id=None if role in province_roles else regency,
+        province_id=PROVINCE,
+        asn_id=uuid.uuid4() if role in {Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM} else None,
+        name=f"Uji {role.value}",
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+@pytest.fixture
+async def apps(
+    make_database: MakeDatabase, kafka: KafkaSettings, tmp_path: Path
+) -> AsyncIterator[dict[str, tuple[FastAPI, ServiceSettings]]]:
+    key = tmp_path / "dev-issuer.pem"
+    ensure_keypair(key)
+    out = {}
+    async with AsyncExitStack() as stack:
+        for svc in SERVICES:
+            definition, settings_cls = _definition(svc)
+            db = await make_database()  # the app runs its own migrations at start, as in production
+            settings = settings_cls(
+                database_url=db.app_url,
+                kafka=kafka,
+                migration_database_url=db.owner_url,
+                dev_issuer_key_file=key,
+                environment="test",
+            )
+            app = build_app(definition, settings, worker=False)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            out[svc] = (app, settings)
+        yield out
+
+
+def _expected_denial(policy: RoutePolicy, role: Role | None, own_regency: bool) -> int | None:
+    p = policy.policy
+    assert p is not None
+    if p.public:
+        return None
+    if role is None:
+        return 401
+    if not p.admits(frozenset({role.value})):
+        return 403
+    if "{regency_id}" in policy.path and p.scope is Scope.OWN and not own_regency:
+        return 403
+    return None
+
+
+@pytest.mark.postgres
+async def test_route_matrix_every_role_and_tenant(
+    apps: dict[str, tuple[FastAPI, ServiceSettings]], tmp_path: Path
+) -> None:
+    key = tmp_path / "dev-issuer.pem"
+    totals: Counter[str] = Counter()
+    wrong: list[str] = []
+    server_errors: list[str] = []
+    callers: list[tuple[Role | None, uuid.UUID]] = [(None, REGENCY_A)]
+    callers += [(r, reg) for r in Role for reg in (REGENCY_A, REGENCY_B)]
+    for svc, (app, settings) in apps.items():
+        tokens = {(r, reg): _token(key, settings, r, reg) for r, reg in callers if r is not None}
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            for rp in route_policies(app):
+                if rp.policy is None or rp.path.startswith("/static"):
+                    continue
+                url = _fill(rp.path)
+                for role, regency in callers:
+                    headers = {"accept": "application/json"}
+                    if role is not None:
+                        headers["authorization"] = f"Bearer {tokens[(role, regency)]}"
+                    expected = _expected_denial(rp, role, regency == REGENCY_A)
+                    try:
+                        # a live stream (SSE) never ends: a denial comes at once, an allowed call starts streaming
+                        async with asyncio.timeout(3):
+                            resp = await client.request(
+                                rp.method, url, headers=headers, json={} if rp.method != "GET" else None
+                            )
+                        status = resp.status_code
+                    except TimeoutError:
+                        status = 200
+                    totals["calls"] += 1
+                    denied = status in (401, 403)
+                    who = f"{svc} {rp.method} {rp.path} as {role.value if role else 'anonymous'}" + (
+                        "" if regency == REGENCY_A else " (other regency)"
+                    )
+                    if expected is not None:
+                        totals["must_deny"] += 1
+                        if status == expected or (expected == 403 and denied):
+                            totals["denied_as_required"] += 1
+                        else:
+                            wrong.append(f"{who}: expected {expected}, got {status}")
+                    else:
+                        totals["may_pass"] += 1
+                        if denied and rp.policy.relation is None:
+                            wrong.append(f"{who}: expected access, got {status}")
+                    if status >= 500:
+                        server_errors.append(f"{who}: {status}")
+    print(f"route matrix: {dict(totals)}")  # noqa: T201 - the figures go into the issue note
+    assert totals["must_deny"] > 0 and totals["denied_as_required"] == totals["must_deny"], wrong[:20]
+    assert not wrong, wrong[:20]
+    assert not server_errors, server_errors[:20]
