@@ -35,7 +35,7 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
 def is_bkpsdm(principal: Principal) -> bool:
-    return principal.has_role(Role.ADMIN_BKPSDM)
+    return bool(principal.has_role(Role.ADMIN_BKPSDM))
 
 
 def violations_detail(violations: list[Violation], location: str = "body") -> list[dict[str, str]]:

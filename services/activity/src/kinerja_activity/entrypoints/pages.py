@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -23,7 +24,9 @@ from sse_starlette.sse import EventSourceResponse
 
 from kinerja_activity.adapters.live import LiveHub
 from kinerja_activity.domain.activity import ActivityStatus
+from kinerja_activity.domain.calendar import working_days_waited
 from kinerja_activity.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, StateConflict, Violation
+from kinerja_activity.domain.evidence import check_evidence
 from kinerja_activity.entrypoints.common import CallerDep, now
 from kinerja_activity.entrypoints.routes import _settings, read_upload, store_of
 from kinerja_activity.service import activities as acts
@@ -31,6 +34,7 @@ from kinerja_activity.service import attendance as att
 from kinerja_activity.service import verification as ver
 from kinerja_activity.service.commands import ActivityIn
 from kinerja_shared.auth import CurrentPrincipal, OptionalPrincipal
+from kinerja_shared.http import validation_detail
 from kinerja_shared.runtime import PoolDep, Runtime
 from kinerja_shared.web import JAKARTA, path_for
 
@@ -175,8 +179,6 @@ def pages_router(_rt: Runtime) -> APIRouter:
             item = ActivityIn.model_validate(form | {"quantity": qty})
             content = await read_upload(bukti, s.evidence_max_bytes) if bukti is not None and bukti.filename else None
             if content is not None:
-                from kinerja_activity.domain.evidence import check_evidence
-
                 check_evidence(content, max_bytes=s.evidence_max_bytes, field="evidence")  # before saving anything
             row = await acts.report_activity(pool, caller, item, now=now())
             if content is not None:
@@ -213,8 +215,6 @@ def pages_router(_rt: Runtime) -> APIRouter:
             msg = getattr(e, "reason", str(e))
         url = path_for(request, "kegiatan")
         if msg:
-            from urllib.parse import quote
-
             url += "?pesan=" + quote(msg)
         return RedirectResponse(url, status_code=303)
 
@@ -223,8 +223,6 @@ def pages_router(_rt: Runtime) -> APIRouter:
         """Verifikasi: subordinates' pending activities, bulk approve, reject with a reason."""
         today = now().date()
         rows = await ver.pending_queue(pool, caller, today=today)
-        from kinerja_activity.domain.calendar import working_days_waited
-
         items = [(x, working_days_waited(x["reported_at"].astimezone(JAKARTA).date(), today)) for x in rows]
         return _render(
             request,
@@ -257,8 +255,6 @@ def pages_router(_rt: Runtime) -> APIRouter:
         except ValueError:
             return RedirectResponse(url + "?pesan=Data+tidak+sah.", status_code=303)
         except (InvalidInput, StateConflict) as e:
-            from urllib.parse import quote
-
             text = e.violations[0].reason if isinstance(e, InvalidInput) else e.reason
             return RedirectResponse(url + "?pesan=" + quote(text), status_code=303)
         except NotAllowed:
@@ -314,6 +310,4 @@ def pages_router(_rt: Runtime) -> APIRouter:
 
 
 def _id_message(err: Any) -> str:
-    from kinerja_shared.http import validation_detail
-
-    return validation_detail([err])[0]["message_id"]
+    return str(validation_detail([err])[0]["message_id"])
