@@ -429,3 +429,32 @@ async def test_users_do_what_they_may_and_nothing_else_on_a_scram_broker(checker
     summary = f"{len(c.rows)} checks: {n_allowed} allowed, {len(c.rows) - n_allowed} denied, {mismatches} mismatches"
     print(summary)  # noqa: T201 - the figures go into the issue note
     assert all(r.ok for r in c.rows), "\n" + table
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+async def test_resync_keeps_the_broker_equal_to_the_model(sasl_broker: KafkaBroker) -> None:
+    """A grant the model lacks (here: activity may write the score topic) is removed by the next sync, nothing
+    else changes, and the broker denies again."""
+    from kinerja_local.config import Paths
+    from kinerja_local.kafka_security import run_tools, sync
+    from kinerja_local.state import State
+
+    b = sasl_broker
+    assert b.sasl_bootstrap is not None
+    stray = ("User:kinerja-activity", "TOPIC", SCORE, "LITERAL", "WRITE")
+    await asyncio.to_thread(run_tools, acl_commands(b.bootstrap, [stray], "--add"), b.version)
+    c = Checker(b)
+    act = ACTIVITY_USER
+    await c.check(act, "produce (stray grant)", SCORE, "allowed", lambda: c.produce(act, SCORE))
+
+    state = State(Paths(b.state_dir))
+    result = await asyncio.to_thread(sync, b.bootstrap, b.sasl_bootstrap, state, b.version)
+    assert (result.users_set, result.acls_added, result.acls_removed) == ((), 0, 1)
+    assert result.acls_total == len(acls.bindings(acls.users()))
+    await c.check(act, "produce (after sync)", SCORE, "denied", lambda: c.produce(act, SCORE))
+    print("\n" + c.table())  # noqa: T201
+    assert all(r.ok for r in c.rows), c.table()
+
+
+ACTIVITY_USER = acls.service_user("activity")

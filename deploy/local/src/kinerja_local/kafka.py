@@ -260,8 +260,8 @@ def start(
         sec["formatted_with"] = version
         state.save()
         res = subprocess.run(
-            [exe, f"-Dlog4j2.configurationFile={log4j}", "-cp", cp, "kafka.tools.StorageTool",
-             "format", "--standalone", "-t", cluster_id, "-c", str(props)],
+            [exe, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", f"-Dlog4j2.configurationFile={log4j}", "-cp", cp,
+             "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(props)],
             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         if res.returncode != 0:

@@ -3,19 +3,23 @@
 `sync()` is idempotent and converges: users whose stored password does not log in get it (again) with
 ConfigCommand; ACL bindings the model has and the broker lacks are added, and bindings of our principals
 (`kinerja-*`, `agency-*`) the model no longer has are removed, with AclCommand. The tools run through the
-PLAINTEXT admin door (User:ANONYMOUS, a super user) and all in one JVM (ToolBatch.java), because JVM start-up,
-not the work, is what is slow; without the Java source launcher they run one JVM each.
+PLAINTEXT admin door (User:ANONYMOUS, a super user) and all in one JVM (ToolBatch.java, compiled once), because
+JVM start-up, not the work, is what is slow; a Java runtime that cannot compile it runs them one JVM each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 import re
+import shutil
 import subprocess
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from kinerja_shared import acls
 
@@ -119,21 +123,24 @@ def run_tools(
         if any("\t" in a or "\n" in a for a in cmd):
             raise ValueError(f"a tool argument contains a tab or newline: {cmd[0]}")
     exe = java()
-    cp = f"{fetch_jars(version, log)}/*"
-    source = pom_path().parent / "ToolBatch.java"
-    try:
-        res = subprocess.run(
-            [exe, *_JVM, "-cp", cp, str(source)],
-            input="".join("\t".join(c) + "\n" for c in commands),
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired as e:
-        raise StackError("the Kafka CLI tools timed out", "see `kinerja-local logs kafka`") from e
-    runs = _split(res.stdout)
-    if not runs and res.returncode != 0:
-        # no Java source launcher (a JRE without jdk.compiler) or the batch class does not fit this Kafka
-        log("note: running the Kafka CLI tools one JVM each (the batch runner failed to start)")
-        runs = []
+    libs = fetch_jars(version, log)
+    cp = f"{libs}/*"
+    classes = _batch_classes(exe, libs)
+    stdout, rc = "", 0
+    if classes is not None:
+        try:
+            res = subprocess.run(
+                [exe, *_JVM, "-cp", f"{classes}{os.pathsep}{cp}", "ToolBatch"],
+                input="".join("\t".join(c) + "\n" for c in commands),
+                capture_output=True, text=True, timeout=600,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired as e:
+            raise StackError("the Kafka CLI tools timed out", "see `kinerja-local logs kafka`") from e
+        stdout, rc = res.stdout + res.stderr, res.returncode
+    runs = _split(stdout)
+    if not runs:
+        # no compiler in this Java runtime, or the batch class does not fit this Kafka version
+        log("note: running the Kafka CLI tools one JVM each (slower; their arguments show in the process list)")
         for cmd in commands:
             one = subprocess.run(
                 [exe, *_JVM, "-cp", cp, *cmd], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
@@ -141,16 +148,41 @@ def run_tools(
             runs.append(ToolRun(cmd[0], one.returncode, one.stdout + one.stderr))
     failed = [r for r in runs if r.code != 0]
     if failed or len(runs) != len(commands):
-        details = "\n".join(r.output for r in failed) or (res.stdout + res.stderr)
+        details = "\n".join(r.output for r in failed) or stdout
         for s in secrets:  # a tool's error may quote its arguments
             details = details.replace(s, "***")
         tool = failed[0].tool.rsplit(".", 1)[-1] if failed else "ToolBatch"
         raise StackError(
-            f"Kafka {tool} failed (exit {failed[0].code if failed else res.returncode})",
+            f"Kafka {tool} failed (exit {failed[0].code if failed else rc})",
             "see the details; the broker log is `kinerja-local logs kafka`",
             details="\n".join(details.strip().splitlines()[-20:]),
         )
     return runs
+
+
+def _batch_classes(exe: str, libs: Path) -> Path | None:
+    """ToolBatch.java compiled once per source version next to the jars (the Java runtime's own jdk.compiler
+    module: no JDK needed); None when this runtime cannot compile it."""
+    source = pom_path().parent / "ToolBatch.java"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    out = libs.parent / f"toolbatch-{digest}"
+    if (out / "ToolBatch.class").exists():
+        return out
+    tmp = libs.parent / f".toolbatch-{digest}.{os.getpid()}"
+    cp = os.pathsep.join(str(j) for j in sorted(libs.glob("*.jar")))  # javac gets no launcher wildcard expansion
+    argv = [exe, *_JVM, "--module", "jdk.compiler/com.sun.tools.javac.Main", "-nowarn", "-cp", cp, "-d", str(tmp)]
+    try:
+        res = subprocess.run([*argv, str(source)], capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if res.returncode != 0 or not (tmp / "ToolBatch.class").exists():
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    try:
+        tmp.rename(out)
+    except OSError:  # a concurrent run compiled it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
 
 
 def _split(stdout: str) -> list[ToolRun]:
