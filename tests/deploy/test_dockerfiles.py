@@ -200,6 +200,7 @@ def _check_venv(svc: str, venv: Path) -> None:
     assert (venv / "bin" / "kinerja-ops").exists()
 
 
+@pytest.mark.slow
 def test_build_stage_installs_a_self_contained_service(tmp_path: Path) -> None:
     """The build stage's commands on this machine: the venv runs from `/` without the repository."""
     _check_venv("notify", _build_stage_venv("notify", tmp_path / "venv"))
