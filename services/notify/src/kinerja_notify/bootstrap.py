@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from kinerja_notify.adapters.smtp import SmtpSender, sender_domain
-from kinerja_notify.adapters.webhook_http import HttpxPoster
+from kinerja_notify.adapters.webhook_http import HttpPoster
 from kinerja_notify.domain.ratelimit import DomainRateLimiter
 from kinerja_notify.entrypoints import pages, routes
 from kinerja_notify.entrypoints.subscribers import handlers
@@ -41,7 +41,7 @@ def email_dispatcher(rt: Runtime, sender: SmtpSender) -> EmailDispatcher:
     return EmailDispatcher(rt.db(), sender, limiter, policy, Links(s.public_base_url))
 
 
-def webhook_dispatcher(rt: Runtime, poster: HttpxPoster) -> WebhookDispatcher:
+def webhook_dispatcher(rt: Runtime, poster: HttpPoster) -> WebhookDispatcher:
     s = _settings(rt)
     policy = WebhookPolicy(
         batch=s.webhook_batch,
@@ -69,7 +69,7 @@ def worker_tasks(rt: Runtime) -> Mapping[str, WorkerTask]:
             await sender.close()
 
     async def webhooks(stop: asyncio.Event) -> None:
-        poster = HttpxPoster(
+        poster = HttpPoster(
             timeout_s=s.webhook_timeout_s, concurrency=s.webhook_concurrency, allow_private=s.allow_private_targets
         )
         try:

@@ -13,7 +13,7 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from kinerja_notify.adapters.smtp import SmtpSender
-from kinerja_notify.adapters.webhook_http import HttpxPoster, check_target
+from kinerja_notify.adapters.webhook_http import HttpPoster, check_target
 from kinerja_notify.domain.errors import UnsafeWebhookTarget
 from kinerja_notify.domain.ratelimit import DomainRateLimiter
 from kinerja_notify.service.email_dispatch import EmailDispatcher, EmailPolicy
@@ -198,7 +198,7 @@ async def test_per_domain_rate_limit_defers_without_counting_an_attempt(make_dat
             await pool.close()
 
 
-def webhook_dispatcher(pool: asyncpg.Pool, poster: HttpxPoster, **kw: float) -> WebhookDispatcher:
+def webhook_dispatcher(pool: asyncpg.Pool, poster: HttpPoster, **kw: float) -> WebhookDispatcher:
     policy = WebhookPolicy(batch=int(kw.get("batch", 100)), max_attempts=int(kw.get("max_attempts", 5)), lease_s=30,
                            retry_base_s=0.05, retry_max_s=0.1, circuit_threshold=int(kw.get("threshold", 3)),
                            circuit_pause_s=kw.get("pause", 60))  # fmt: skip
@@ -230,7 +230,7 @@ async def enqueue(pool: asyncpg.Pool, events: Sequence[PublicEvent]) -> int:
 async def test_receiver_500_then_200_gets_it_on_retry_same_webhook_id_signed(make_database: MakeDatabase) -> None:
     db = await notify_database(make_database)
     pool = await create_pool(db.app_url)
-    poster = HttpxPoster(timeout_s=2, concurrency=8, allow_private=True)
+    poster = HttpPoster(timeout_s=2, concurrency=8, allow_private=True)
     try:
         async with http_receiver() as rec:
             sid, secret = await subscribe(pool, rec.base + "/flaky")
@@ -264,7 +264,7 @@ async def test_receiver_500_then_200_gets_it_on_retry_same_webhook_id_signed(mak
 async def test_always_failing_endpoint_ends_in_dlq_and_is_paused(make_database: MakeDatabase) -> None:
     db = await notify_database(make_database)
     pool = await create_pool(db.app_url)
-    poster = HttpxPoster(timeout_s=2, concurrency=8, allow_private=True)
+    poster = HttpPoster(timeout_s=2, concurrency=8, allow_private=True)
     try:
         async with http_receiver() as rec:
             sid, _ = await subscribe(pool, rec.base + "/fail")
@@ -300,8 +300,8 @@ async def test_ssrf_guard_and_timeouts() -> None:
         with pytest.raises(UnsafeWebhookTarget):
             await check_target(url, allow_private=False)
     await check_target("http://127.0.0.1:9/x", allow_private=True)
-    production = HttpxPoster(timeout_s=0.3, concurrency=1, allow_private=False)
-    test_mode = HttpxPoster(timeout_s=0.3, concurrency=1, allow_private=True)
+    production = HttpPoster(timeout_s=0.3, concurrency=1, allow_private=False)
+    test_mode = HttpPoster(timeout_s=0.3, concurrency=1, allow_private=True)
     try:
         async with http_receiver() as rec:
             refused = await production.post(rec.base + "/ok", "{}", {})

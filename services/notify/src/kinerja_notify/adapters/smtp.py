@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.header import Header
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 
 import aiosmtplib
 
@@ -18,20 +20,43 @@ from kinerja_shared.logging import get_logger
 log = get_logger(__name__)
 
 
-def build_message(mail: OutgoingMail, sender: str, list_unsubscribe: str | None = None) -> EmailMessage:
-    """HTML with a plain-text alternative, UTF-8, with the headers mail providers expect."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = mail.to
-    msg["Subject"] = mail.subject
-    msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = mail.message_id
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office replies should not answer
+def _header_text(value: str) -> str:
+    """RFC 2047 only when needed (Indonesian subjects are mostly ASCII); no CR/LF can ride along."""
+    value = " ".join(value.split())
+    if value.isascii():
+        return value
+    return Header(value, "utf-8").encode()
+
+
+def _b64(text: str) -> str:
+    return base64.encodebytes(text.encode()).decode().replace("\n", "\r\n")
+
+
+def build_message(mail: OutgoingMail, sender: str, list_unsubscribe: str | None = None) -> bytes:
+    """The MIME bytes: multipart/alternative, plain text then HTML, UTF-8 in base64.
+
+    Written out directly: the `email` package's generator costs ~4 ms of CPU per message, which alone
+    would cap a worker near 200 e-mails/s.
+    """
+    name, addr = parseaddr(sender)
+    boundary = f"=_kinerja_{uuid.uuid4().hex}"
+    lines = [
+        f"From: {formataddr((name, addr), charset='utf-8')}",
+        f"To: {_header_text(mail.to)}",
+        f"Subject: {_header_text(mail.subject)}",
+        f"Date: {format_datetime(datetime.now(UTC))}",
+        f"Message-ID: {_header_text(mail.message_id)}",
+        "MIME-Version: 1.0",
+        "Auto-Submitted: auto-generated",  # RFC 3834: out-of-office replies should not answer
+    ]
     if list_unsubscribe:
-        msg["List-Unsubscribe"] = f"<{list_unsubscribe}>"
-    msg.set_content(mail.text)
-    msg.add_alternative(mail.html, subtype="html")
-    return msg
+        lines.append(f"List-Unsubscribe: <{_header_text(list_unsubscribe)}>")
+    lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+    for ctype, text in (("text/plain", mail.text), ("text/html", mail.html)):
+        lines += ["", f"--{boundary}", f"Content-Type: {ctype}; charset=utf-8", "Content-Transfer-Encoding: base64", ""]
+        lines.append(_b64(text).rstrip("\r\n"))
+    lines += ["", f"--{boundary}--", ""]
+    return "\r\n".join(lines).encode()
 
 
 def sender_domain(sender: str) -> str:
@@ -66,7 +91,7 @@ class SmtpSender:
 
     async def send(self, mail: OutgoingMail, list_unsubscribe: str | None = None) -> SendOutcome:
         """One message; connection trouble is a transient failure (retried later), 5xx a permanent one."""
-        data = build_message(mail, self.sender, list_unsubscribe).as_bytes()
+        data = build_message(mail, self.sender, list_unsubscribe)
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             try:
