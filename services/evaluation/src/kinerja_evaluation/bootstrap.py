@@ -6,7 +6,10 @@ from pathlib import Path
 
 from kinerja_evaluation.entrypoints.pages import pages_router
 from kinerja_evaluation.entrypoints.routes import api_router
+from kinerja_evaluation.entrypoints.scoring_pages import scoring_pages_router
+from kinerja_evaluation.entrypoints.scoring_routes import scoring_api_router
 from kinerja_evaluation.entrypoints.scoring_subscribers import scoring_handlers
+from kinerja_evaluation.service.scoring_sweep import run_sweeps
 from kinerja_shared.runtime import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
@@ -15,9 +18,11 @@ DEFINITION = ServiceDefinition(
     description="SKP dan target terukur, penilaian oleh atasan, skor, predikat, kurva distribusi, TPP, "
     "dan tindak lanjut.",
     package_dir=Path(__file__).parent,
-    routers=lambda _rt: [api_router(), pages_router()],
+    routers=lambda _rt: [api_router(), pages_router(), scoring_api_router(), scoring_pages_router()],
     # the scoring engine (issue 7) reads activity, evaluation, feedback and org facts in one batched handler
     handlers=lambda _rt: scoring_handlers(),
     org_read_model=True,
+    # Table R1 target_at_risk is about time passing: checked on the clock from mid-period
+    worker_tasks=lambda rt: {"target-sweep": lambda stop: run_sweeps(rt.db(), stop)},
     has_home=True,
 )
