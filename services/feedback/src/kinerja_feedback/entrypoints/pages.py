@@ -27,8 +27,13 @@ from kinerja_feedback.service.common import colleagues, find_units, jakarta_now,
 from kinerja_feedback.service.survey import AGE_BANDS, EDUCATIONS, SurveyAnswer
 from kinerja_shared.auth import CurrentPrincipal, OptionalPrincipal, Principal
 from kinerja_shared.contracts.feedback import CitizenVerdict
+from kinerja_shared.policy import public
 
 MAX_FORM_BYTES = 20_000
+
+
+# citizens have no account: these public routes are rate-limited and never show personal data
+CITIZEN = public("masyarakat: no account needed")
 
 
 def _render(request: Request, name: str, ctx: Mapping[str, Any], status: int = 200) -> HTMLResponse:
@@ -107,7 +112,7 @@ def pages_router() -> APIRouter:
             "lite": True,
         }
 
-    @r.get("/survei/{unit_id}", name="survey_form", response_class=HTMLResponse)
+    @r.get("/survei/{unit_id}", name="survey_form", dependencies=[CITIZEN], response_class=HTMLResponse)
     async def survey_form(unit_id: UUID, request: Request, st: StateDep) -> HTMLResponse:
         """The SKM form: nine questions, four choices each, optional profile; works without JavaScript."""
         try:
@@ -123,7 +128,7 @@ def pages_router() -> APIRouter:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @r.post("/survei/{unit_id}", name="survey_post", response_class=HTMLResponse)
+    @r.post("/survei/{unit_id}", name="survey_post", dependencies=[CITIZEN], response_class=HTMLResponse)
     async def survey_post(unit_id: UUID, request: Request, st: StateDep) -> HTMLResponse:
         if _limited(request, st, survey=True):
             return _too_many(request, st, survey=True)
@@ -185,7 +190,7 @@ def pages_router() -> APIRouter:
             set_device_cookie(response, token, request)
         return response
 
-    @r.get("/survei/{unit_id}/qr.svg", name="survey_qr")
+    @r.get("/survei/{unit_id}/qr.svg", name="survey_qr", dependencies=[CITIZEN])
     async def survey_qr(unit_id: UUID, request: Request, st: StateDep) -> Response:
         """QR code of the unit's survey address (SVG, prints sharp at any size)."""
         await st.directory.require_unit(unit_id, public_facing=True)
@@ -193,7 +198,7 @@ def pages_router() -> APIRouter:
         svg = segno.make(url, error="m").svg_inline(scale=8, border=2)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
-    @r.get("/survei/{unit_id}/cetak", name="survey_print", response_class=HTMLResponse)
+    @r.get("/survei/{unit_id}/cetak", name="survey_print", dependencies=[CITIZEN], response_class=HTMLResponse)
     async def survey_print(unit_id: UUID, request: Request, st: StateDep) -> HTMLResponse:
         """A printable poster for the counter: the QR code, the address, one line of instructions."""
         unit = await st.directory.require_unit(unit_id, public_facing=True)
@@ -245,7 +250,7 @@ def pages_router() -> APIRouter:
             request, "complaint_form.html", {"unit": unit, "values": {}, "errors": {}, "principal": principal}
         )
 
-    @r.post("/pengaduan/{unit_id}/baru", name="complaint_post", response_class=HTMLResponse)
+    @r.post("/pengaduan/{unit_id}/baru", name="complaint_post", dependencies=[CITIZEN], response_class=HTMLResponse)
     async def complaint_post(unit_id: UUID, request: Request, pool: PoolDep, st: StateDep) -> Response:
         unit = await st.directory.require_unit(unit_id)
         if _limited(request, st, survey=False):
@@ -297,7 +302,7 @@ def pages_router() -> APIRouter:
                 return _render(request, "track.html", ctx, 404)
         return _render(request, "track.html", ctx)
 
-    @r.post("/lacak", name="track_post", response_class=HTMLResponse)
+    @r.post("/lacak", name="track_post", dependencies=[CITIZEN], response_class=HTMLResponse)
     async def track_post(request: Request, pool: PoolDep, st: StateDep) -> Response:
         if _limited(request, st, survey=False):
             return _too_many(request, st, survey=False)

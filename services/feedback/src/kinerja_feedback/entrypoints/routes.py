@@ -34,6 +34,7 @@ from kinerja_feedback.service.survey import SurveyAnswer
 from kinerja_shared.auth import CurrentPrincipal, OptionalPrincipal, Principal, Role, require_roles
 from kinerja_shared.contracts.feedback import CitizenVerdict
 from kinerja_shared.http import validation_detail
+from kinerja_shared.policy import public
 
 Answer = Annotated[int, Field(ge=1, le=4)]
 Honeypot = Annotated[str, Field(default="", max_length=200, description="leave empty (spam trap)")]
@@ -60,6 +61,10 @@ class SurveyOut(BaseModel):
 
 
 _SURVEY_IN: Final = TypeAdapter(SurveyIn)
+
+
+# citizens have no account: these public routes are rate-limited and never show personal data
+CITIZEN = public("masyarakat: no account needed")
 
 
 def _json(content: dict[str, Any], status: int) -> Response:
@@ -223,6 +228,7 @@ def api_router() -> APIRouter:
         "/survei/{unit_id}",
         status_code=201,
         name="api_survey_submit",
+        dependencies=[CITIZEN],
         responses={201: {"model": SurveyOut}, 409: {"description": "already answered"}, 429: {}},
         openapi_extra={
             "requestBody": {
@@ -281,7 +287,7 @@ def api_router() -> APIRouter:
             set_device_cookie(response, token, request)
         return response
 
-    @r.get("/units/{unit_id}/ikm", name="api_ikm")
+    @r.get("/units/{unit_id}/ikm", name="api_ikm", dependencies=[CITIZEN])
     async def unit_ikm(
         unit_id: UUID, pool: PoolDep, st: StateDep, period: Annotated[str | None, Query(max_length=8)] = None
     ) -> dict[str, Any]:
@@ -302,7 +308,7 @@ def api_router() -> APIRouter:
             ],
         }
 
-    @r.get("/units/{unit_id}/ikm.{fmt}", name="api_ikm_export")
+    @r.get("/units/{unit_id}/ikm.{fmt}", name="api_ikm_export", dependencies=[CITIZEN])
     async def unit_ikm_export(
         unit_id: UUID,
         fmt: Literal["csv", "xlsx"],
@@ -326,7 +332,7 @@ def api_router() -> APIRouter:
             headers={"content-disposition": f'attachment; filename="{name}.xlsx"'},
         )
 
-    @r.post("/pengaduan", status_code=201, name="api_complaint_file")
+    @r.post("/pengaduan", status_code=201, name="api_complaint_file", dependencies=[CITIZEN])
     async def file_complaint(body: ComplaintIn, request: Request, pool: PoolDep, st: StateDep) -> dict[str, Any]:
         """A citizen's complaint; answer holds the tracking code and the working-day deadlines (Table C1)."""
         check_rate(st.post_limit, request)
@@ -347,11 +353,11 @@ def api_router() -> APIRouter:
             "resolution_due": filed.resolution_due.isoformat(),
         }
 
-    @r.get("/pengaduan/{code}", name="api_complaint_track")
+    @r.get("/pengaduan/{code}", name="api_complaint_track", dependencies=[CITIZEN])
     async def track(code: str, pool: PoolDep) -> dict[str, Any]:
         return _complaint_json(await complaints.track(pool, code, jakarta_now().date()), staff=False)
 
-    @r.post("/pengaduan/{code}/tinjauan", name="api_complaint_review")
+    @r.post("/pengaduan/{code}/tinjauan", name="api_complaint_review", dependencies=[CITIZEN])
     async def review(code: str, body: ReviewIn, request: Request, pool: PoolDep, st: StateDep) -> dict[str, Any]:
         """The citizen confirms the resolution or reopens the complaint."""
         check_rate(st.post_limit, request)
@@ -406,7 +412,7 @@ def api_router() -> APIRouter:
         v = await complaints.resolve(pool, st.directory, principal, complaint_id, body.body, jakarta_now())
         return _complaint_json(v, staff=True)
 
-    @r.get("/units/{unit_id}/forum", name="api_forum_threads")
+    @r.get("/units/{unit_id}/forum", name="api_forum_threads", dependencies=[CITIZEN])
     async def threads(unit_id: UUID, pool: PoolDep, st: StateDep) -> list[dict[str, Any]]:
         await st.directory.require_unit(unit_id)
         return [
@@ -434,7 +440,7 @@ def api_router() -> APIRouter:
         )
         return {"thread_id": str(tid)}
 
-    @r.get("/forum/{thread_id}", name="api_forum_thread")
+    @r.get("/forum/{thread_id}", name="api_forum_thread", dependencies=[CITIZEN])
     async def thread(thread_id: UUID, pool: PoolDep) -> dict[str, Any]:
         t, posts = await forum.get_thread(pool, thread_id)
         return {
