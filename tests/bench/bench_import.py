@@ -58,7 +58,8 @@ async def admin_dsn() -> str:
         return dsn
     from kinerja_local.stack import ensure_infra
 
-    return (await asyncio.to_thread(ensure_infra, True)).pg_admin_dsn
+    local_dsn: str = (await asyncio.to_thread(ensure_infra, True)).pg_admin_dsn
+    return local_dsn
 
 
 async def main(total: int) -> None:

@@ -156,7 +156,9 @@ def api_router() -> APIRouter:
     async def assessors(pool: PoolDep, who: Reader) -> list[dict[str, Any]]:
         """Who assesses whom: each ASN's direct superior and any acting superior valid today."""
         rows = await org.who_assesses_whom(pool, await scope_of(pool, who), org.now_jakarta().date())
-        return [dict(x) for x in rows]
+        # the NIP is for the regency's own HR office; province read-only roles work with names and ids
+        hide = () if who.has_role(Role.ADMIN_BKPSDM) else ("nip",)
+        return [{k: v for k, v in x.items() if k not in hide} for x in rows]
 
     @r.post("/org/acting-superiors", tags=["organisasi"], status_code=201)
     async def add_acting(body: ActingIn, pool: PoolDep, who: Admin) -> dict[str, str]:
