@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from kinerja_shared import acls
 from kinerja_shared.topics import TOPICS, Topic, all_topic_specs, retry_topic
 
 BASE = Path(__file__).resolve().parent / "base"
@@ -36,7 +37,7 @@ WORKER_PORT = 8001
 WORKER_MAX_REPLICAS = 6  # ≤ partitions of every consumed topic (checked below and in tests/deploy)
 LAG_THRESHOLD = 500  # records behind per replica before KEDA adds one: about one batch
 # an outside agency reading the public topic; add one entry per agency (docs/operations.md)
-AGENCIES = ("bkn",)
+AGENCIES = acls.AGENCIES
 
 LABELS = {"app.kubernetes.io/part-of": "kinerja"}
 
@@ -76,53 +77,7 @@ def kafka_topics() -> list[dict[str, Any]]:
 
 
 def consumed(svc: str) -> list[Topic]:
-    return [t for t in TOPICS if svc in t.consumers]
-
-
-def owned(svc: str) -> list[str]:
-    return [t.name for t in all_topic_specs() if t.owner == svc]
-
-
-def _acl(rtype: str, name: str, ops: list[str], pattern: str = "literal") -> dict[str, Any]:
-    resource: dict[str, Any] = {"type": rtype}
-    if rtype != "cluster":
-        resource |= {"name": name, "patternType": pattern}
-    return {"resource": resource, "operations": ops, "type": "allow"}
-
-
-def service_acls(svc: str) -> list[dict[str, Any]]:
-    """Write only what it owns (the relay also reads their tails to recover), read only what it consumes."""
-    acls = [_acl("topic", t, ["Write", "Read", "Describe"]) for t in owned(svc)]
-    reads = []
-    for t in consumed(svc):
-        reads += [t.name, retry_topic(t.name, svc)]
-    acls += [_acl("topic", t, ["Read", "Describe"]) for t in reads if t not in owned(svc)]
-    if consumed(svc):
-        acls.append(_acl("group", svc, ["Read", "Describe"]))
-    # the outbox relay's transactional producer; its id fences a zombie relay
-    acls.append(_acl("transactionalId", f"kinerja-{svc}-outbox", ["Write", "Describe"]))
-    acls.append(_acl("cluster", "", ["IdempotentWrite", "Describe"]))
-    return acls
-
-
-def agency_acls(agency: str) -> list[dict[str, Any]]:
-    public = [t.name for t in TOPICS if t.public]
-    return [_acl("topic", t, ["Read", "Describe"]) for t in public] + [
-        _acl("group", f"agency-{agency}.", ["Read", "Describe"], pattern="prefix")
-    ]
-
-
-def ops_acls() -> list[dict[str, Any]]:
-    """kinerja-ops: reads every topic (DLQ inspection, rebuild scans), writes main and retry topics (DLQ replay),
-    manages the service groups' offsets (rebuild) and its own replay groups."""
-    writes = [t.name for t in all_topic_specs() if not t.name.endswith(".dlq")]
-    return [
-        _acl("topic", "kinerja.", ["Read", "Describe"], pattern="prefix"),
-        *[_acl("topic", t, ["Write"]) for t in writes],
-        *[_acl("group", s, ["Read", "Describe", "Delete"]) for s in SERVICES],
-        _acl("group", "kinerja-ops", ["Read", "Describe"], pattern="prefix"),
-        _acl("cluster", "", ["IdempotentWrite", "Describe"]),
-    ]
+    return acls.consumed(svc)
 
 
 def kafka_users() -> list[dict[str, Any]]:
@@ -138,11 +93,8 @@ def kafka_users() -> list[dict[str, Any]]:
             },
         }
 
-    return (
-        [user(f"kinerja-{s}", service_acls(s), s) for s in SERVICES]
-        + [user("kinerja-ops", ops_acls(), "ops")]
-        + [user(f"agency-{a}", agency_acls(a), "agency") for a in AGENCIES]
-    )
+    # one ACL model for Strimzi, the local SASL broker and its tests: kinerja_shared.acls
+    return [user(u.name, u.strimzi_acls(), u.component) for u in acls.users(AGENCIES)]
 
 
 def kafka_cluster() -> list[dict[str, Any]]:
