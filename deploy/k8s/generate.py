@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from kinerja_shared import acls
-from kinerja_shared.topics import TOPICS, Topic, all_topic_specs, retry_topic
+from kinerja_shared.topics import Topic, all_topic_specs
 
 BASE = Path(__file__).resolve().parent / "base"
 NAMESPACE = "kinerja"
