@@ -149,6 +149,7 @@ def test_failure_after_postgres_started_stops_it_again(state_dir: Path, tmp_path
     cache = tmp_path / "cache" / "kafka-9.9.9"
     (cache / "libs").mkdir(parents=True)
     (cache / "libs" / "kafka_2.13-9.9.9.jar").write_bytes(b"")
+    (cache / "libs" / "kafka-tools-9.9.9.jar").write_bytes(b"")  # a complete cache has the CLI tools too
     (cache / ".complete").write_text("9.9.9\n")
     res = run_cli(
         state_dir,
