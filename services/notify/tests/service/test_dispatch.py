@@ -319,3 +319,34 @@ def test_settings_refuse_two_tls_modes() -> None:
 
 
 __all__ = ["SmtpSink"]
+
+
+async def test_daily_digest_is_one_email_per_person(make_database: MakeDatabase) -> None:
+    db = await notify_database(make_database)
+    org = org_facts(2)
+    await load_org(db, [org.unit, org.head, org.superior, *org.staff])
+    a, b = org.staff
+    await owner_rows(
+        db,
+        "INSERT INTO preference (regency_id, asn_id, kind, email_mode) VALUES ($1, $2, 'evaluation_finalized',"
+        " 'digest') RETURNING 1",
+        REGENCY,
+        a.asn_id,
+    )
+    pool = await create_pool(db.app_url)
+    with smtp_server() as sink:
+        sender = SmtpSender(settings(sink.port))
+        try:
+            await queue_emails(pool, [a.asn_id, a.asn_id, b.asn_id])
+            d = email_dispatcher(pool, sender)
+            await d.step()
+            assert [m.to for m in sink.mails] == [[str(b.email)]]  # a's wait for 07:00 WIB
+            await owner_rows(db, "UPDATE email_delivery SET due_at = now() WHERE digest RETURNING 1")
+            await d.step()
+        finally:
+            await sender.close()
+            await pool.close()
+    digest = sink.mails[1]
+    assert digest.to == [str(a.email)] and "Ringkasan harian: 2" in str(digest.message["Subject"])
+    rows = await owner_rows(db, "SELECT status, sent_as FROM email_delivery WHERE digest")
+    assert {r["status"] for r in rows} == {"sent"} and {r["sent_as"] for r in rows} == {digest.message_id}
