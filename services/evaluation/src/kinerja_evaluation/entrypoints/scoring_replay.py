@@ -63,7 +63,8 @@ def engine_migrations() -> list[Migration]:
         for m in load_migrations(DEFINITION.migrations_dir, DEFINITION.name)
         if m.name.split("/")[1][:4] == "0001" or int(m.name.split("/")[1][:4]) >= 100
     ]
-    return plumbing() + load_migrations(ORG_MIGRATIONS, "shared-org") + own
+    base: list[Migration] = plumbing()
+    return base + load_migrations(ORG_MIGRATIONS, "shared-org") + own
 
 
 def with_search_path(dsn: str, schema: str) -> str:
