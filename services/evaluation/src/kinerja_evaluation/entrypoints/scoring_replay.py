@@ -58,13 +58,13 @@ COMPARED: tuple[tuple[str, str], ...] = (
 
 def engine_migrations() -> list[Migration]:
     """Plumbing, org read model, and the service's event-built tables (0001, 0100+), not issue 4's write model."""
-    own = [
-        m
-        for m in load_migrations(DEFINITION.migrations_dir, DEFINITION.name)
-        if m.name.split("/")[1][:4] == "0001" or int(m.name.split("/")[1][:4]) >= 100
-    ]
-    base: list[Migration] = plumbing()
-    return base + load_migrations(ORG_MIGRATIONS, "shared-org") + own
+    out: list[Migration] = list(plumbing())
+    out += load_migrations(ORG_MIGRATIONS, "shared-org")
+    for m in load_migrations(DEFINITION.migrations_dir, DEFINITION.name):
+        number = int(m.name.split("/")[1][:4])
+        if number == 1 or number >= 100:
+            out.append(m)
+    return out
 
 
 def with_search_path(dsn: str, schema: str) -> str:
