@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -36,6 +31,7 @@ from kinerja_shared.messaging.outbox import OutboxRelay
 from kinerja_shared.settings import KafkaSettings, service_settings_class
 from kinerja_shared.testing.helpers import produce, read_all, wait_until
 from kinerja_shared.testing.plugin import MakeDatabase, MakeNamespace, ProvisionedDatabase
+from kinerja_shared.testing.processes import run_service
 from kinerja_shared.topics import ACTIVITY, NOTIFICATION
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -46,49 +42,11 @@ REGENCY = uuid.uuid4()
 NOW = datetime.now(UTC)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def worker(svc: str, db: ProvisionedDatabase, kafka: KafkaSettings, tmp: Path) -> AsyncIterator[tuple[str, Path]]:
     """`python -m kinerja_<svc> worker` against the test database and namespace; (base URL, its log file)."""
-    port = _free_port()
-    env = os.environ | {
-        "DATABASE_URL": db.app_url,
-        "MIGRATION_DATABASE_URL": db.owner_url,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "KAFKA_TOPIC_NAMESPACE": kafka.topic_namespace,
-        "WORKER_HTTP_PORT": str(port),
-        "KINERJA_ENV": "test",
-        "LOG_LEVEL": "DEBUG",
-        "CONSUMER_BATCH_WAIT_MS": "100",
-    }
-    log_path = tmp / f"{svc}-worker.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", f"kinerja_{svc}", "worker"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-
-            async def ready() -> bool:
-                if proc.poll() is not None:
-                    raise AssertionError(f"{svc} worker exited: {log_path.read_text()[-2000:]}")
-                try:
-                    return (await client.get("/health/ready")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await wait_until(ready, timeout=60, what=f"{svc} worker ready")
-        yield base, log_path
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(proc.wait, 40)
-        log.close()
+    async with run_service(svc, "worker", db, kafka, tmp, env={"LOG_LEVEL": "DEBUG"}, expect_clean_exit=False) as sp:
+        yield sp.base_url, sp.log_path
 
 
 def _samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -35,6 +31,7 @@ from kinerja_shared.messaging import outbox
 from kinerja_shared.settings import KafkaSettings
 from kinerja_shared.testing.helpers import produce, read_all, wait_until
 from kinerja_shared.testing.plugin import MakeDatabase, MakeNamespace, ProvisionedDatabase
+from kinerja_shared.testing.processes import run_service
 from kinerja_shared.topics import ACTIVITY, EVALUATION, NOTIFICATION, ORG, SCORE
 from kinerja_shared.web import STATIC_DIR
 
@@ -44,51 +41,12 @@ REGENCY = uuid.uuid4()
 NOW = datetime.now(UTC)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def service(
     svc: str, role: str, db: ProvisionedDatabase, kafka: KafkaSettings, tmp: Path
 ) -> AsyncIterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
-    env = os.environ | {
-        "DATABASE_URL": db.app_url,
-        "MIGRATION_DATABASE_URL": db.owner_url,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "KAFKA_TOPIC_NAMESPACE": kafka.topic_namespace,
-        "HTTP_PORT" if role == "api" else "WORKER_HTTP_PORT": str(port),
-        "ROOT_PATH": f"/{svc}",
-        "KINERJA_ENV": "test",
-        "DEV_ISSUER_KEY_FILE": str(tmp / "dev-issuer.pem"),
-        "CONSUMER_BATCH_WAIT_MS": "100",
-    }
-    log = open(tmp / f"{svc}-{role}.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", f"kinerja_{svc}", role], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-
-            async def ready() -> bool:
-                if proc.poll() is not None:
-                    raise AssertionError(f"{svc} {role} exited: {(tmp / f'{svc}-{role}.log').read_text()[-2000:]}")
-                try:
-                    return (await client.get("/health/ready")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await wait_until(ready, timeout=60, what=f"{svc} {role} ready")
-        yield proc, base
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        code = await asyncio.to_thread(proc.wait, 40)
-        log.close()
-        assert code == 0, f"{svc} {role} exited {code} on SIGTERM: {(tmp / f'{svc}-{role}.log').read_text()[-2000:]}"
+    async with run_service(svc, role, db, kafka, tmp) as sp:
+        yield sp.proc, sp.base_url
 
 
 async def _rows(db: ProvisionedDatabase, sql: str, *args: object) -> list[asyncpg.Record]:

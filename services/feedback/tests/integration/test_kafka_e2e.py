@@ -7,13 +7,8 @@ with no rater or device anywhere in the records.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +24,7 @@ from kinerja_shared.devissuer import ensure_keypair, mint_token
 from kinerja_shared.settings import KafkaSettings
 from kinerja_shared.testing.helpers import produce, read_all, wait_until
 from kinerja_shared.testing.plugin import MakeDatabase, MakeNamespace, ProvisionedDatabase
+from kinerja_shared.testing.processes import run_service
 from kinerja_shared.topics import FEEDBACK, ORG
 
 from ..conftest import rows
@@ -46,40 +42,8 @@ def _port() -> int:
 
 @asynccontextmanager
 async def process(role: str, db: ProvisionedDatabase, kafka: KafkaSettings, tmp: Path) -> AsyncIterator[str]:
-    port = _port()
-    env = os.environ | {
-        "DATABASE_URL": db.app_url,
-        "MIGRATION_DATABASE_URL": db.owner_url,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "KAFKA_TOPIC_NAMESPACE": kafka.topic_namespace,
-        "HTTP_PORT" if role == "api" else "WORKER_HTTP_PORT": str(port),
-        "KINERJA_ENV": "test",
-        "DEV_ISSUER_KEY_FILE": str(tmp / "dev-issuer.pem"),
-        "CONSUMER_BATCH_WAIT_MS": "100",
-    }
-    log_path = tmp / f"feedback-{role}.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "kinerja_feedback", role], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-
-            async def ready() -> bool:
-                if proc.poll() is not None:
-                    raise AssertionError(f"feedback {role} exited: {log_path.read_text()[-2000:]}")
-                try:
-                    return (await client.get("/health/ready")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await wait_until(ready, timeout=60, what=f"feedback {role} ready")
-        yield base
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        code = await asyncio.to_thread(proc.wait, 40)
-        log.close()
-        assert code == 0, f"feedback {role} exited {code}: {log_path.read_text()[-2000:]}"
+    async with run_service("feedback", role, db, kafka, tmp) as sp:
+        yield sp.base_url
 
 
 async def test_feedback_facts_reach_kafka_keyed_right_and_never_name_a_rater(
