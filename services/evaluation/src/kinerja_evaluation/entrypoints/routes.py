@@ -28,6 +28,7 @@ from kinerja_evaluation.service.models import (
     SkpView,
 )
 from kinerja_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from kinerja_shared.policy import public
 from kinerja_shared.runtime import PoolDep
 
 PERIOD = r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$"
@@ -76,6 +77,10 @@ class ActingIn(BaseModel):
 
 class Created(BaseModel):
     id: UUID
+
+
+# reference data with no personal data: open like a published standard
+REFERENCE = public("reference data: units of measure and example SKPs")
 
 
 def _config_out(c: org.RegencyConfig) -> ConfigIO:
@@ -168,12 +173,12 @@ def api_router() -> APIRouter:
 
     # ---- SKP ---------------------------------------------------------------------------------------------------
 
-    @r.get("/skp/units", tags=["skp"])
+    @r.get("/skp/units", tags=["skp"], dependencies=[REFERENCE])
     async def units_of_measure() -> list[str]:
         """The units of measure an indicator may use."""
         return sorted(UNITS)
 
-    @r.get("/skp/examples", tags=["skp"])
+    @r.get("/skp/examples", tags=["skp"], dependencies=[REFERENCE])
     async def examples() -> dict[str, Any]:
         """Example SKPs in the seeds' terms (bodies for POST /api/skp once `year` is added)."""
         return EXAMPLE_SKPS
