@@ -147,7 +147,7 @@ async def killed_during_burst(
                 async def midway() -> bool:
                     return len(sink.mails) >= n // 4
 
-                await wait_until(midway, timeout=60, interval=0.05, what="the burst under way")
+                await wait_until(midway, timeout=60 + n / 20, interval=0.05, what="the burst under way")
                 proc.send_signal(signal.SIGKILL)
                 await asyncio.to_thread(proc.wait, 10)
             at_kill = (len(sink.mails), len(rec.got))
