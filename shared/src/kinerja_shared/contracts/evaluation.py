@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
@@ -172,3 +173,49 @@ class InnovationVerified(Event):
     period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
     title: str = Field(min_length=1, max_length=200)
     verified_by: UUID
+
+
+# ---------------------------------------------------------------- tindak lanjut (issue 9)
+@event("id.kinerja.evaluation.period_finalized.v1", topic=EVALUATION, source=SOURCE, subject="period")
+class PeriodFinalized(Event):
+    """An ASN's result for a period is final (Table R1 evaluation_finalized): the objection window opens."""
+
+    asn_id: UUID
+    period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
+    predikat: PredikatKinerja
+    score: Decimal | None = Field(default=None, ge=0, le=100)
+    rule_version: int = Field(ge=1, description="the regency's rule set version the result was finalised under")
+    objection_until: datetime = Field(description="end of the keberatan window")
+
+
+@event("id.kinerja.evaluation.keberatan_filed.v1", topic=EVALUATION, source=SOURCE, subject="keberatan_id")
+class KeberatanFiled(Event):
+    """An ASN objected to a final predikat within the window; the atasan pejabat penilai decides by `decide_by`."""
+
+    keberatan_id: UUID
+    asn_id: UUID
+    period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
+    decide_by: datetime
+
+
+@event("id.kinerja.evaluation.keberatan_decided.v1", topic=EVALUATION, source=SOURCE, subject="keberatan_id")
+class KeberatanDecided(Event):
+    """The atasan pejabat penilai decided an objection; `new_predikat` is the final predikat from now on."""
+
+    keberatan_id: UUID
+    asn_id: UUID
+    period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
+    decided_by: UUID
+    accepted: bool
+    old_predikat: PredikatKinerja
+    new_predikat: PredikatKinerja
+
+
+@event("id.kinerja.evaluation.award_approved.v1", topic=EVALUATION, source=SOURCE, subject="award_id")
+class AwardApproved(Event):
+    """BKPSDM approved an award (Table R1 award_candidate): a piagam exists; an incentive goes to the TPP export."""
+
+    award_id: UUID
+    asn_id: UUID
+    period: str = Field(pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")
+    incentive: Decimal | None = Field(default=None, ge=0, description="proposed incentive, whole Rupiah")
