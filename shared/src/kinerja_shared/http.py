@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kinerja_shared import web
 from kinerja_shared.auth import OptionalPrincipal, build_verifier
 from kinerja_shared.policy import public
+from kinerja_shared.security import CSRF_DETAIL, SecurityMiddleware
 from kinerja_shared.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -269,6 +270,13 @@ async def _on_server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": "Terjadi kesalahan pada server."}, status_code=500)
 
 
+async def _on_csrf_reject(request: Request) -> Response:
+    log.warning("csrf_rejected", method=request.method)  # no origin or path: they may name a third party
+    if wants_html(request):
+        return error_page(request, 403)
+    return JSONResponse({"detail": CSRF_DETAIL}, status_code=status.HTTP_403_FORBIDDEN)
+
+
 async def _run_check(check: ReadinessCheck) -> str:
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
@@ -332,6 +340,15 @@ def create_app(
     if app.state.verifier is None:
         log.warning("auth_not_configured", service=settings.service)
 
+    # inside RequestObservation (added after it, so it sees the root path and its 403s are logged)
+    app.add_middleware(
+        SecurityMiddleware,
+        production=settings.environment == "production",
+        csp_report_only=settings.csp_report_only,
+        trusted_origins=[o for o in settings.csrf_trusted_origins.split(",") if o.strip()],
+        on_reject=_on_csrf_reject,
+        on_error=_on_server_error,
+    )
     app.add_middleware(RequestObservation, service=settings.service, root_path=settings.root_path)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

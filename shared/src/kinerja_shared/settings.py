@@ -106,6 +106,17 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
     consumer_batch_wait_ms: int = Field(default=200, ge=1, le=60_000)
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    csp_report_only: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("CSP_REPORT_ONLY"),
+        description="send the Content-Security-Policy as report-only (while fixing a page); default enforces it",
+    )
+    csrf_trusted_origins: str = Field(
+        default="",
+        validation_alias=AliasChoices("CSRF_TRUSTED_ORIGINS"),
+        description="extra origins (comma-separated, e.g. https://kinerja.jambiprov.go.id) allowed to POST with "
+        "the session cookie, when the front door rewrites Host without X-Forwarded-Host",
+    )
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> ServiceSettings:
