@@ -124,6 +124,7 @@ async def test_requests_delivered_twice_ci_size(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 async def test_ten_thousand_requests_delivered_twice(
     make_database: MakeDatabase, make_namespace: MakeNamespace, tmp_path: Path
 ) -> None:
@@ -183,6 +184,7 @@ async def test_sigkill_during_burst_ci_size(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 async def test_sigkill_during_ten_thousand(
     make_database: MakeDatabase, make_namespace: MakeNamespace, tmp_path: Path
 ) -> None:
