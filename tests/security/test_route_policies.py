@@ -7,6 +7,7 @@ role from another regency, with real databases behind the apps, and checks 401/4
 from __future__ import annotations
 
 import asyncio
+import os
 import importlib
 import re
 import uuid
@@ -165,6 +166,7 @@ async def test_route_matrix_every_role_and_tenant(
                     if status >= 500:
                         server_errors.append(f"{who}: {status}")
     print(f"route matrix: {dict(totals)}")  # noqa: T201 - the figures go into the issue note
+    Path(os.environ.get("KINERJA_MATRIX_REPORT", "/dev/null")).write_text("\n".join(wrong + server_errors))
     assert totals["must_deny"] > 0 and totals["denied_as_required"] == totals["must_deny"], wrong[:20]
     assert not wrong, wrong[:20]
     assert not server_errors, server_errors[:20]

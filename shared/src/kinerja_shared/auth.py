@@ -253,6 +253,23 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
+ASN_ROLES: Final = frozenset({Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM})
+
+
+async def current_asn(principal: CurrentPrincipal) -> Principal:
+    """The caller acting as themselves, an ASN of a regency (the token names their ASN id); others get 403."""
+    if not principal.has_role(*ASN_ROLES) or principal.asn_id is None or principal.regency_id is None:
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail="Akun ini tidak terhubung dengan data pegawai (ASN).",
+        )
+    return principal
+
+
+declare(current_asn, Policy(roles=frozenset(ASN_ROLES), relation="self", note="an ASN acting as themselves"))
+CurrentAsn = Annotated[Principal, Depends(current_asn)]
+
+
 def require_roles(
     *roles: Role, relation: str | None = None, scope: Scope = Scope.OWN
 ) -> Callable[..., Awaitable[Principal]]:

@@ -90,13 +90,20 @@ def _api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
                     yield ctx.path or r.path, r
 
 
+def _combine(policies: list[Policy]) -> Policy:
+    """Several restricting dependencies on one route all apply: the roles they all admit, the first relation."""
+    roles = frozenset.intersection(*(p.roles for p in policies if p.roles is not None))
+    relation = next((p.relation for p in policies if p.relation), None)
+    return Policy(roles=roles, relation=relation, scope=policies[0].scope, note=policies[0].note)
+
+
 def route_policies(app: FastAPI) -> list[RoutePolicy]:
-    """Every API route of `app` with the policy it declares (the strictest when several are found)."""
+    """Every API route of `app` with the policy it declares (all restricting dependencies combined)."""
     out = []
     for path, route in _api_routes(app):
         found = list(_policies(route.dependant))
         restricted = [p for p in found if not p.public]
-        policy = restricted[0] if restricted else (found[0] if found else None)
+        policy = _combine(restricted) if restricted else (found[0] if found else None)
         for method in sorted(route.methods or ()):
             out.append(RoutePolicy(method, path, route.name, policy))
     return out

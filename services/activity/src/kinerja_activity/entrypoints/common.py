@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException
 
 from kinerja_activity.domain.errors import InvalidInput, NotAllowed, NotFound, StateConflict, Violation
 from kinerja_activity.service.activities import Caller
-from kinerja_shared.auth import CurrentPrincipal, Principal, Role
+from kinerja_shared.auth import CurrentAsn, Principal, Role
 from kinerja_shared.web import JAKARTA
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ def caller_of(principal: Principal) -> Caller:
     return Caller(principal.regency_id, principal.asn_id)
 
 
-async def current_caller(principal: CurrentPrincipal) -> Caller:
+async def current_caller(principal: CurrentAsn) -> Caller:
     return caller_of(principal)
 
 
