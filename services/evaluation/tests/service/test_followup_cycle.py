@@ -263,6 +263,8 @@ async def test_tpp_export_csv_and_xlsx_explain_every_row(env: Env, office: dict[
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "NIP" and len(values) == 5
+    staf = next(v for v in values if v[1] == "Staf (contoh)")
+    assert (staf[11], staf[10], isinstance(staf[0], str)) == (3148800, 4, True)  # numbers as numbers, NIP as text
     audit = await env.owner_rows("SELECT action FROM audit_log WHERE action = 'tpp.export'")
     assert len(audit) == 2
     with pytest.raises(NotAllowed):

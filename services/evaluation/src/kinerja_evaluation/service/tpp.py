@@ -182,24 +182,27 @@ HEADER = (
 )
 
 
+def _plain(d: Decimal) -> str:
+    """A number as payroll software reads it: no exponent, no trailing zeros ('4', '1.25', '750000')."""
+    text = f"{d.normalize():f}"
+    return text
+
+
 def _cells(r: TppRow) -> list[Any]:
     note = "" if r.predikat is not None else "belum ada predikat periode ini; TPP belum dapat dihitung"
     return [
-        r.nip,
-        r.name,
-        r.unit,
-        r.position_class,
-        r.predikat.label if r.predikat else "",
-        SOURCE_LABEL.get(r.source, r.source),
-        r.rule_version,
-        r.base,
-        r.minutes,
-        r.days,
-        "" if r.deductions is None else (r.deductions * 100).normalize(),
-        "" if r.amount is None else r.amount,
-        r.incentive,
-        note,
-    ]
+        r.nip, r.name, r.unit, r.position_class, r.predikat.label if r.predikat else "",
+        SOURCE_LABEL.get(r.source, r.source), r.rule_version, _plain(r.base), r.minutes, r.days,
+        "" if r.deductions is None else _plain(r.deductions * 100),
+        "" if r.amount is None else _plain(r.amount), _plain(r.incentive), note,
+    ]  # fmt: skip
+
+
+def _number(cell: Any) -> Any:
+    """Spreadsheet cells: whole Rupiah as integers, fractions as Decimal text kept exact."""
+    if isinstance(cell, str) and cell and cell.replace(".", "", 1).isdigit():
+        return int(cell) if "." not in cell else Decimal(cell)
+    return cell
 
 
 async def export(pool: asyncpg.Pool, who: Principal, month: date, fmt: str) -> tuple[bytes, int]:
@@ -229,14 +232,8 @@ async def export(pool: asyncpg.Pool, who: Principal, month: date, fmt: str) -> t
     ws = wb.create_sheet(f"TPP {month:%Y-%m}")
     ws.append(list(HEADER))
     for r in rows:
-        ws.append(
-            [
-                str(c)
-                if isinstance(c, Decimal) and c != c.to_integral_value()
-                else (int(c) if isinstance(c, Decimal) else c)
-                for c in _cells(r)
-            ]
-        )
+        cells = _cells(r)
+        ws.append([cells[0], *(_number(c) for c in cells[1:])])  # NIP stays text (18 digits)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue(), len(rows)
