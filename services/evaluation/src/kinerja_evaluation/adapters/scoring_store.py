@@ -269,12 +269,18 @@ async def keys_of_unit_members(conn: asyncpg.Connection, units: Iterable[UUID]) 
 
 # ---------------------------------------------------------------- period state
 _MATCH = "x.asn_id = k.asn_id AND (x.period = k.period OR (k.period LIKE '%-Y' AND x.year = left(k.period, 4)::int))"
+_EXACT = "x.asn_id = k.asn_id AND x.period = k.period"  # indexed; used when no annual key is in the batch
+
+
+def _match(periods: Iterable[str]) -> str:
+    return _MATCH if any(p.endswith("-Y") for p in periods) else _EXACT
 
 
 async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str, UUID]]) -> None:
     """Rebuild scoring_period for these keys from the fact tables (an annual key sums its year)."""
     if not keys:
         return
+    match = _match(k[1] for k in keys)
     await conn.execute(
         f"""WITH k AS (SELECT DISTINCT ON (asn_id, period) * FROM unnest($1::uuid[], $2::text[], $3::uuid[])
                        AS k(asn_id, period, regency_id)),
@@ -282,7 +288,7 @@ async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID,
                            coalesce(sum(x.verified_minutes) FILTER (WHERE x.verified), 0) AS vm,
                            count(*) FILTER (WHERE x.verified) AS va,
                            count(*) FILTER (WHERE NOT x.verified AND x.revision > x.rejections) AS pend
-                    FROM k JOIN scoring_activity x ON {_MATCH} GROUP BY k.asn_id, k.period),
+                    FROM k JOIN scoring_activity x ON {match} GROUP BY k.asn_id, k.period),
             att AS (SELECT k.asn_id, k.period,
                            count(*) FILTER (WHERE x.status NOT IN ('cuti', 'dinas_luar', 'sakit')) AS wd,
                            count(*) FILTER (WHERE x.status = 'hadir' AND x.late_minutes = 0
@@ -291,7 +297,7 @@ async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID,
                            coalesce(sum(x.late_minutes), 0) AS lm,
                            count(*) FILTER (WHERE x.status = 'alpa') AS ab,
                            count(*) FILTER (WHERE x.status IN ('cuti', 'dinas_luar', 'sakit')) AS ex
-                    FROM k JOIN scoring_attendance x ON {_MATCH} GROUP BY k.asn_id, k.period),
+                    FROM k JOIN scoring_attendance x ON {match} GROUP BY k.asn_id, k.period),
             inn AS (SELECT k.asn_id, k.period, count(*) AS n
                     FROM k JOIN scoring_innovation x ON x.asn_id = k.asn_id AND (x.period = k.period
                          OR (k.period LIKE '%-Y' AND left(x.period, 4) = left(k.period, 4)))
@@ -322,19 +328,22 @@ async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID,
     )
 
 
-async def recompute_month_minutes(conn: asyncpg.Connection, asns: Sequence[UUID]) -> None:
+async def recompute_month_minutes(conn: asyncpg.Connection, months: Sequence[tuple[UUID, Any]]) -> None:
     """Keep migration 0001's verified minutes per ASN per month (Table T1 quota) from the activity facts."""
-    if not asns:
+    if not months:
         return
     await conn.execute(
         """INSERT INTO activity_minutes AS m (asn_id, month, regency_id, minutes, activities)
-           SELECT asn_id, date_trunc('month', activity_date)::date, min(regency_id::text)::uuid,
-                  sum(verified_minutes), count(*)
-           FROM scoring_activity WHERE asn_id = ANY($1::uuid[]) AND verified AND activity_date IS NOT NULL
-           GROUP BY 1, 2
+           SELECT x.asn_id, k.month, min(x.regency_id::text)::uuid, sum(x.verified_minutes), count(*)
+           FROM (SELECT DISTINCT * FROM unnest($1::uuid[], $2::date[]) AS k(asn_id, month)) k
+           JOIN scoring_activity x ON x.asn_id = k.asn_id
+                AND x.activity_date >= k.month AND x.activity_date < k.month + interval '1 month'
+           WHERE x.verified
+           GROUP BY x.asn_id, k.month
            ON CONFLICT (asn_id, month) DO UPDATE SET minutes = excluded.minutes, activities = excluded.activities
            WHERE (m.minutes, m.activities) IS DISTINCT FROM (excluded.minutes, excluded.activities)""",
-        list(asns),
+        [a for a, _ in months],
+        [m for _, m in months],
     )
 
 
@@ -373,7 +382,7 @@ async def score_inputs(conn: asyncpg.Connection, keys: Sequence[Key]) -> dict[st
     out["progress"] = await conn.fetch(
         f"""SELECT k.asn_id, k.period, x.indicator_id, sum(x.quantity) AS quantity
             FROM unnest($1::uuid[], $2::text[]) AS k(asn_id, period)
-            JOIN scoring_activity x ON {_MATCH}
+            JOIN scoring_activity x ON {_match(periods)}
             WHERE x.verified AND x.revision > 0 AND x.indicator_id IS NOT NULL
             GROUP BY k.asn_id, k.period, x.indicator_id""",  # noqa: S608 - constant
         asns,

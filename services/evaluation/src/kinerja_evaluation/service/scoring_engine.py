@@ -140,7 +140,7 @@ class _Touched:
     asns_all: set[UUID] = field(default_factory=set)
     asn_years: set[tuple[UUID, int]] = field(default_factory=set)
     unit_members: set[UUID] = field(default_factory=set)
-    activity_asns: set[UUID] = field(default_factory=set)
+    activity_months: set[tuple[UUID, date]] = field(default_factory=set)
 
     def add(self, asn: UUID, period: str, regency: UUID) -> None:
         self.keys[(asn, period)] = regency
@@ -200,7 +200,8 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
             elif isinstance(ev, ActivityVerificationOverdue):
                 row[13] = True
                 overdue.append(ev)
-            touched.activity_asns.add(ev.asn_id)
+            if row[3] is not None:
+                touched.activity_months.add((ev.asn_id, row[3].replace(day=1)))
         elif isinstance(ev, AttendanceRecorded):
             period = period_for(ev.regency_id, ev.work_date)
             prev = attendance.get((ev.asn_id, ev.work_date))
@@ -339,7 +340,7 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
         extra += await store.keys_of_unit_members(conn, touched.unit_members)
     for key_asn, key_period, key_regency in extra:
         touched.keys.setdefault((key_asn, key_period), key_regency)
-    await store.recompute_month_minutes(conn, sorted(touched.activity_asns))
+    await store.recompute_month_minutes(conn, sorted(touched.activity_months))
 
     keys = list(touched.keys)
     published = await rescore(conn, keys)
@@ -504,7 +505,7 @@ async def rescore(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str]]) ->
             and not changed
             and prev["status"] == c.status
             and prev["inputs"] == inputs_json
-            and prev["detail"] == orjson.loads(_json(c.detail))
+            and prev["detail"] == c.detail
         ):
             continue
         publish = changed and c.score is not None
