@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kinerja_evaluation.entrypoints.followup_pages import followup_pages_router, verification_router
+from kinerja_evaluation.entrypoints.followup_routes import followup_api_router
 from kinerja_evaluation.entrypoints.pages import pages_router
 from kinerja_evaluation.entrypoints.routes import api_router
 from kinerja_evaluation.entrypoints.scoring_pages import scoring_pages_router
@@ -18,7 +20,16 @@ DEFINITION = ServiceDefinition(
     description="SKP dan target terukur, penilaian oleh atasan, skor, predikat, kurva distribusi, TPP, "
     "dan tindak lanjut.",
     package_dir=Path(__file__).parent,
-    routers=lambda _rt: [api_router(), pages_router(), scoring_api_router(), scoring_pages_router()],
+    routers=lambda _rt: [
+        api_router(),
+        pages_router(),
+        scoring_api_router(),
+        scoring_pages_router(),
+        # tindak lanjut (issue 9): rules, annual, curve, keberatan, TPP, rewards, pembinaan, training
+        followup_api_router(),
+        followup_pages_router(),
+        verification_router(),
+    ],
     # the scoring engine (issue 7) reads activity, evaluation, feedback and org facts in one batched handler
     handlers=lambda _rt: scoring_handlers(),
     org_read_model=True,
