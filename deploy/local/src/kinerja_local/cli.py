@@ -33,6 +33,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     if res.reused:
         _log("reused (already running): " + ", ".join(res.reused))
     _print_urls(res.infra, res.service_ports)
+    if res.frontdoor_port is not None:
+        base = f"http://{HOST}:{res.frontdoor_port}"
+        console.print(f"[green]ready[/]  front door  [bold]{base}/[/]  (staff: {base}/  ·  citizens: {base}/warga)")
     return 0
 
 
@@ -77,6 +80,8 @@ def cmd_urls(args: argparse.Namespace) -> int:
         console.print(f"{svc.upper()}_MIGRATION_DATABASE_URL={db.migration_database_url}")
         if svc in st.ports:
             console.print(f"{svc.upper()}_URL=http://{HOST}:{st.ports[svc]}/")
+    if "frontdoor" in st.ports:
+        console.print(f"KINERJA_URL=http://{HOST}:{st.ports['frontdoor']}/")
     return 0
 
 
@@ -109,6 +114,10 @@ def _log_files(component: str | None) -> list[Path]:
             files.append(Path(d) / "log")
     if component in (None, "kafka"):
         files += [p.kafka_log, p.kafka_stdout]
+    if component in (None, "frontdoor"):
+        from . import frontdoor
+
+        files += [frontdoor.error_log(p), frontdoor.access_log(p)]
     for svc in SERVICES:
         for role in services.ROLES:
             if component in (None, svc, f"{svc}-{role}"):
@@ -117,7 +126,7 @@ def _log_files(component: str | None) -> list[Path]:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    names = ["kafka", "postgres", *SERVICES, *(f"{s}-{r}" for s in SERVICES for r in services.ROLES)]
+    names = ["kafka", "postgres", "frontdoor", *SERVICES, *(f"{s}-{r}" for s in SERVICES for r in services.ROLES)]
     if args.component and args.component not in names:
         raise StackError(f"unknown component {args.component!r}", "one of " + ", ".join(names))
     files = _log_files(args.component)

@@ -15,7 +15,7 @@ from pathlib import Path
 from kinerja_shared import acls
 from kinerja_shared.settings import KafkaSettings
 
-from . import kafka, kafka_security, postgres, services
+from . import frontdoor, kafka, kafka_security, postgres, services
 from .config import HOST, SERVICES, Paths, StackError, flag_from_env, kafka_version, paths, port_from_env
 from .postgres import ServiceDb
 from .procs import stop_pid
@@ -57,6 +57,7 @@ class UpResult:
     skipped: dict[str, str] = field(default_factory=dict)  # svc -> why
     notes: list[str] = field(default_factory=list)
     service_ports: dict[str, int] = field(default_factory=dict)
+    frontdoor_port: int | None = None  # nginx routing /activity, /evaluation, /feedback, /notify
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +263,13 @@ def _up_locked(
         services.wait_ready(p, svc, api, port)
         worker = read_pid(p.service_pid(svc, "worker")) or 0
         services.wait_ready(p, svc, worker, worker_port, role="worker")
+    # the front door routes every service's prefix, also of a skipped one (it then says that part is unavailable)
+    upstreams = {svc: state.port(svc) for svc in SERVICES}
+    port, fd_started = frontdoor.ensure(p, state, upstreams, log)
+    if fd_started:
+        stops.append(("frontdoor", lambda: frontdoor.stop(p)))
+    (res.started if fd_started else res.reused).append("frontdoor")
+    res.frontdoor_port = port
     return res
 
 
@@ -439,6 +447,10 @@ def down(log: Log = _quiet) -> list[str]:
     stopped: list[str] = []
     with locked(p):
         state = State(p)
+        if frontdoor.running_pid(p) is not None:
+            log("stopping the front door (nginx)")
+            frontdoor.stop(p)
+            stopped.append("frontdoor")
         for svc in reversed(SERVICES):
             for role in reversed(services.ROLES):
                 pf = p.service_pid(svc, role)
@@ -487,4 +499,5 @@ def status() -> list[ComponentStatus]:
         row(f"{svc}-api", services.running_pid(p, svc, "api"), ports.get(svc), services.ready)
         wpid = services.running_pid(p, svc, "worker")
         rows.append(ComponentStatus(f"{svc}-worker", wpid, None, "running" if wpid else "stopped"))
+    row("frontdoor", frontdoor.running_pid(p), ports.get(frontdoor.STATE_KEY), frontdoor.answers)
     return rows
