@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from kinerja_shared.auth import SESSION_COOKIE, Principal, Role
 from kinerja_shared.policy import public
@@ -193,6 +194,29 @@ def _optional_uuid(raw: str, label: str, errors: list[str]) -> UUID | None:
         return None
 
 
+DEMO_USERS_FILE: Final = "demo-users.json"  # written next to the key by the demo loader (kinerja-demo)
+
+
+def demo_users(key_path: Path) -> list[dict[str, Any]]:
+    """The demo loader's users for the sign-in picker: one per role, from `demo-users.json` beside the key.
+
+    Each has label, name, roles, regency_id, province_id, asn_id and about; a missing or unreadable file gives
+    none (the free form stays).
+    """
+    try:
+        raw = json.loads((key_path.parent / DEMO_USERS_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    users = raw.get("users", []) if isinstance(raw, dict) else []
+    out: list[dict[str, Any]] = []
+    for u in users:
+        if isinstance(u, dict) and u.get("name") and isinstance(u.get("roles"), list):
+            keys = ("label", "name", "regency_id", "province_id", "asn_id", "about")
+            out.append({k: str(u.get(k) or "") for k in keys}
+                       | {"roles": [str(r) for r in u["roles"]]})  # fmt: skip
+    return out
+
+
 def dev_login_router(settings: ServiceSettings) -> APIRouter:
     """GET/POST /dev/login, GET /dev/logout, GET /dev/jwks.json for local/demo use; refused in production."""
     refuse_in_production(settings)
@@ -204,11 +228,12 @@ def dev_login_router(settings: ServiceSettings) -> APIRouter:
         prefix="/dev", tags=["dev"], include_in_schema=False, dependencies=[public("dev sign-in (not in production)")]
     )
 
-    def _form(request: Request, values: dict[str, Any], errors: Sequence[str], status_code: int) -> Response:
+    async def _form(request: Request, values: dict[str, Any], errors: Sequence[str], status_code: int) -> Response:
+        users = await run_in_threadpool(demo_users, key_path)
         return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
             request,
             "dev_login.html",
-            {"values": values, "errors": errors, "role_labels": ROLE_LABELS},
+            {"values": values, "errors": errors, "role_labels": ROLE_LABELS, "demo_users": users},
             status_code=status_code,
         )
 
@@ -231,7 +256,7 @@ def dev_login_router(settings: ServiceSettings) -> APIRouter:
             "asn_id": asn_id,
             "next": next_url,
         }
-        return _form(request, values, [], 200)
+        return await _form(request, values, [], 200)
 
     @router.post("/login", name="dev_login_submit")
     async def dev_login_submit(request: Request) -> Response:
@@ -272,7 +297,7 @@ def dev_login_router(settings: ServiceSettings) -> APIRouter:
             except ValidationError:
                 errors.append("Peran ASN, atasan dan admin BKPSDM memerlukan ID kabupaten/kota.")
         if errors:
-            return _form(request, values, errors, 422)
+            return await _form(request, values, errors, 422)
         response = RedirectResponse(_safe_next(values["next"], _home(request)), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
