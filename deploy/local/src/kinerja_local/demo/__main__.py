@@ -1,0 +1,3 @@
+from kinerja_local.demo.cli import main
+
+raise SystemExit(main())
