@@ -127,6 +127,92 @@ def asyncapi_document(service: str, *, kafka_host: str = "kafka:9092") -> dict[s
     }
 
 
+def public_asyncapi_document(*, kafka_host: str = "kafka.kinerja.example:9093") -> dict[str, Any]:
+    """AsyncAPI 3.0 for outside agencies: only the registry's public topics, receive-only, with how to connect.
+
+    Written for readers outside the province (BKN, Bappeda, researchers): no internal topics or services appear.
+    """
+    public = [t for t in TOPICS if t.public]
+    models = sorted((m for m in all_types().values() if BY_NAME[m.topic].public), key=lambda m: m.type)
+    _, defs = models_json_schema([(m, "serialization") for m in models], ref_template="#/components/schemas/{model}")
+    schemas: dict[str, Any] = dict(defs.get("$defs", {})) | {"CloudEventHeaders": CE_HEADERS_SCHEMA}
+    channels: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for t in public:
+        cid = _channel_id(t.name)
+        channels[cid] = {
+            "address": t.name,
+            "description": t.description,
+            "messages": {},
+            "bindings": {
+                "kafka": {
+                    "partitions": t.partitions,
+                    "bindingVersion": "0.5.0",
+                    "topicConfiguration": {"retention.ms": t.retention_ms},
+                }
+            },
+        }
+    for m in models:
+        cid = _channel_id(m.topic)
+        messages[m.__name__] = {
+            "name": m.type,
+            "title": m.__name__,
+            "summary": (m.__doc__ or m.__name__).strip().splitlines()[0],
+            "description": (m.__doc__ or "").strip(),
+            "contentType": "application/json",
+            "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
+            "payload": {"$ref": f"#/components/schemas/{m.__name__}"},
+            "bindings": {
+                "kafka": {
+                    "key": {
+                        "type": "string",
+                        "description": f"{m.key_field}: a keyed pseudonym, never an identifier of a person",
+                    }
+                }
+            },
+        }
+        channels[cid]["messages"][m.__name__] = {"$ref": f"#/components/messages/{m.__name__}"}
+        operations[f"receive{m.__name__}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{cid}"},
+            "messages": [{"$ref": f"#/channels/{cid}/messages/{m.__name__}"}],
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Kinerja — data kinerja ASN terpseudonimisasi (public performance events)",
+            "version": "1.0.0",
+            "description": (
+                "Final performance results of civil servants (ASN) of the province's regencies, for other "
+                "agencies. Each event is one final result (predikat, score, period, kind of work unit) of one "
+                "pseudonymous ASN. No NIP, NIK, name, e-mail or internal id is ever included.\n\n"
+                "Pseudonyms: HMAC-SHA256 under a secret key, separated per regency (the same person in two "
+                "regencies has unrelated pseudonyms). `pseudonym` is stable across periods while `key_id` stays "
+                "the same. When a regency rotates its key, `key_id` changes and the regency hands you an old→new "
+                "link table for the rotation window. `unit_pseudonym` follows the same rules for work units.\n\n"
+                "Corrections: a later event for the same pseudonym and period with a higher `revision` replaces "
+                "the earlier one (e.g. after an objection, keberatan, was granted). Deliveries are at least once: "
+                "deduplicate on the CloudEvents id (`ce_id`). Events of one pseudonym are ordered (Kafka key).\n\n"
+                "Access: read-only Kafka ACLs for your agency's principal (SASL/SCRAM over TLS), or signed webhooks "
+                "relayed by the notify service (Standard Webhooks)."
+            ),
+            "contact": {"name": "BKPSDM / Diskominfo provinsi"},
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "kafka": {
+                "host": kafka_host,
+                "protocol": "kafka-secure",
+                "description": "Kafka for agencies: SASL/SCRAM-SHA-512 over TLS, read-only ACLs",
+            }
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"schemas": schemas, "messages": messages},
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     """`python -m kinerja_shared.contracts.schema [schemas_dir] [asyncapi_dir]`: write the published schemas."""
     import sys

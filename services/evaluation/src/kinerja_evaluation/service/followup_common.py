@@ -73,8 +73,10 @@ def pseudonymizer() -> Pseudonymizer:
 
 def asn_pseudonym(p: Pseudonymizer, regency_id: UUID, asn_id: UUID) -> str:
     # the regency is part of the HMAC input: pseudonyms of different regencies never line up
-    return p.pseudonym(asn_id, kind=f"asn.{regency_id}")
+    value: str = p.pseudonym(asn_id, kind=f"asn.{regency_id}")
+    return value
 
 
 def unit_pseudonym(p: Pseudonymizer, regency_id: UUID, unit_id: UUID) -> str:
-    return p.pseudonym(unit_id, kind=f"unit.{regency_id}")
+    value: str = p.pseudonym(unit_id, kind=f"unit.{regency_id}")
+    return value
