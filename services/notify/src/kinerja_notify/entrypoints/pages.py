@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from kinerja_notify.domain.errors import DomainError
 from kinerja_notify.domain.routing import EMAIL_MODE_LABELS, R1, EmailMode
@@ -23,6 +24,8 @@ from kinerja_notify.settings import NotifySettings
 from kinerja_shared.auth import OptionalPrincipal, Principal, Role
 from kinerja_shared.runtime import PoolDep
 from kinerja_shared.web import path_for
+
+ASSETS = {p.name: p for p in (Path(__file__).parent.parent / "assets").glob("*.js")}
 
 STATUS_LABELS = {
     "pending": "Menunggu",
@@ -46,6 +49,13 @@ def _see_other(request: Request, name: str, **params: Any) -> RedirectResponse:
 
 def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
+
+    @r.get("/assets/{filename}", name="notify_asset")
+    async def asset(filename: str) -> Response:
+        """The service's own script files (the CSP admits scripts from our origin only, never inline)."""
+        if filename not in ASSETS:
+            raise HTTPException(404, "Berkas tidak ditemukan.")
+        return FileResponse(ASSETS[filename], media_type="text/javascript", headers={"cache-control": "max-age=300"})
 
     @r.get("/", name="home", response_class=HTMLResponse)
     async def home(request: Request, pool: PoolDep, principal: OptionalPrincipal, belum: bool = False) -> Response:
