@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -206,19 +207,30 @@ BENCHES = [
 ]  # fmt: skip
 
 
-def run_script(b: Bench, mode: str, logs: Path) -> tuple[list[Figure], str]:
+def run_script(b: Bench, mode: str, logs: Path, timeout: float) -> tuple[list[Figure], str]:
     script = HERE / f"bench_{b.name}.py"
     if not script.exists():
         return [], "absent"
     argv = {"full": b.full, "quick": b.quick}.get(mode, b.argv)
     t = time.monotonic()
-    res = subprocess.run([sys.executable, str(script), *argv], capture_output=True, text=True, cwd=ROOT,
-                         timeout=3600)  # fmt: skip
-    text = res.stdout + ("\n" + res.stderr if res.returncode else "")
+    # own process group: on a timeout the script's worker/server children go with it
+    proc = subprocess.Popen([sys.executable, str(script), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, start_new_session=True)  # fmt: skip
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            stdout, stderr = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+        stderr += f"\n[run_all] stopped after {timeout:.0f} s (--timeout)"
+    text = stdout + ("\n" + stderr if proc.returncode else "")
     (logs / f"bench_{b.name}.log").write_text(f"$ python {script.relative_to(ROOT)} {' '.join(argv)}\n{text}")
-    figs = b.parse(res.stdout)
-    status = f"exit {res.returncode}, {time.monotonic() - t:.0f} s"
-    if res.returncode != 0 or not figs:
+    figs = b.parse(stdout)
+    status = f"exit {proc.returncode}, {time.monotonic() - t:.0f} s"
+    if proc.returncode != 0 or not figs:
         status += " — see " + str(logs / f"bench_{b.name}.log")
     return figs, status
 
@@ -341,6 +353,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smallest sizes (checks the command end to end)")
     ap.add_argument("--only", default="", help="comma-separated: messaging,evaluation,activity,feedback,notify,"
                     "import,finalise,scaling")  # fmt: skip
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per script before it is stopped")
     ap.add_argument("--out", default=str(ROOT / "bench-results"), help="directory for the JSON, PNG and logs")
     args = ap.parse_args()
     mode = "full" if args.full else "quick" if args.quick else "default"
@@ -360,7 +373,7 @@ def main() -> None:
         if only and b.name not in only:
             continue
         say(f"- bench_{b.name} …", flush=True)
-        got, status = run_script(b, mode, logs)
+        got, status = run_script(b, mode, logs, args.timeout)
         statuses[b.name] = status
         figs += got
         say(f"  {status}; {len(got)} figures", flush=True)

@@ -125,7 +125,7 @@ class Workers:
         self.all.append(w)
         return w
 
-    async def ready(self, w: Worker, timeout: float = 90) -> None:
+    async def ready(self, w: Worker, timeout: float = 240) -> None:  # boots take minutes at load 20
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{w.port}", timeout=3) as client:
 
             async def ok() -> bool:

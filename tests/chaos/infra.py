@@ -87,7 +87,9 @@ class OwnPostgres:
         p, state = self._ps()
         self.port = state.port("postgres")
         state.save()
-        local_pg.start(p, state, self.port, True, lambda _m: None)
+        # durable settings (fsync, synchronous_commit on), unlike the shared test cluster: with synchronous_commit=off
+        # an immediate stop loses commits PostgreSQL already acknowledged, which no consumer design can survive
+        local_pg.start(p, state, self.port, False, lambda _m: None)
         self.data_dir = local_pg.pg_dir(p, state)
         local_pg.wait_ready(self.data_dir, self.port)
 
