@@ -26,6 +26,7 @@ from kinerja_shared.contracts import Envelope
 from kinerja_shared.messaging.outbox import OutboxRelay
 from kinerja_shared.pseudonym import Pseudonymizer, new_key_spec, parse_keys
 from kinerja_shared.testing.helpers import read_all, wait_until
+from kinerja_shared.testing.pii import PiiScanner
 from kinerja_shared.testing.plugin import MakeNamespace
 from kinerja_shared.topics import EVALUATION, PUBLIC_PERFORMANCE
 
@@ -101,6 +102,10 @@ async def test_public_events_carry_no_personal_data(env: Env, make_namespace: Ma
     units = await env.owner_rows("SELECT unit_id, name FROM unit")
     forbidden += [str(u["unit_id"]) for u in units]
     schema = json.loads((SCHEMAS / "id.kinerja.public.performance_published.v1.json").read_text())
+    # and the shared shape-based scanner (any NIP/NIK/e-mail/phone shape, the roster's names)
+    scanner = PiiScanner(names=[r["nama"] for r in roster])
+    assert [f for rec in public for f in scanner.scan_record(rec)] == []
+    assert scanner.scanned["records"] == len(public)
     keys = set()
     for rec in public:
         blob = ((rec.key or b"") + (rec.value or b"") + b"".join(v for _, v in rec.headers)).decode().lower()
