@@ -61,6 +61,8 @@ class AuditAction(StrEnum):
     COMPLAINT_VIEW = "complaint.view"
     COMPLAINT_RESPOND = "complaint.respond"
     PEER_SUMMARY_VIEW = "peer_feedback.view"
+    ACTIVITY_VERIFY = "activity.verify"
+    RETENTION_PURGE = "retention.purge"
     PERSONAL_DATA_EXPORT = "personal_data.export"
     PERSONAL_DATA_CORRECT = "personal_data.correct"
 
