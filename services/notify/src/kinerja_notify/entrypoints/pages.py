@@ -22,6 +22,7 @@ from kinerja_notify.entrypoints.subscribers import public_event_types
 from kinerja_notify.service import inbox, preferences, subscriptions
 from kinerja_notify.settings import NotifySettings
 from kinerja_shared.auth import OptionalPrincipal, Principal, Role
+from kinerja_shared.policy import public
 from kinerja_shared.runtime import PoolDep
 from kinerja_shared.web import path_for
 
@@ -50,7 +51,7 @@ def _see_other(request: Request, name: str, **params: Any) -> RedirectResponse:
 def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
-    @r.get("/assets/{filename}", name="notify_asset")
+    @r.get("/assets/{filename}", name="notify_asset", dependencies=[public("static script file, no data")])
     async def asset(filename: str) -> Response:
         """The service's own script files (the CSP admits scripts from our origin only, never inline)."""
         if filename not in ASSETS:
