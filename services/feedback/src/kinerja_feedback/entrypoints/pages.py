@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import segno
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kinerja_feedback.adapters.hashing import contact_hash, device_hash
@@ -19,15 +19,15 @@ from kinerja_feedback.domain.complaints import Status
 from kinerja_feedback.domain.errors import DomainError, InvalidInput
 from kinerja_feedback.domain.ikm import SCALE, Unsur
 from kinerja_feedback.domain.peer import Rating, Relation, Value
-from kinerja_feedback.domain.periods import period_label, period_of
+from kinerja_feedback.domain.periods import PeriodKind, period_label, period_of
 from kinerja_feedback.entrypoints.routes import device_token, set_device_cookie
 from kinerja_feedback.entrypoints.state import DomainRoute, FeedbackState, PoolDep, StateDep, source_of
 from kinerja_feedback.service import complaints, forum, ikm, peer
 from kinerja_feedback.service.common import colleagues, find_units, jakarta_now, subordinates, unit_staff
 from kinerja_feedback.service.survey import AGE_BANDS, EDUCATIONS, SurveyAnswer
-from kinerja_shared.auth import CurrentPrincipal, OptionalPrincipal, Principal
+from kinerja_shared.auth import CurrentPrincipal, OptionalPrincipal, Principal, Role, require_roles
 from kinerja_shared.contracts.feedback import CitizenVerdict
-from kinerja_shared.policy import public
+from kinerja_shared.policy import Scope, public
 
 MAX_FORM_BYTES = 20_000
 
@@ -635,6 +635,31 @@ def pages_router() -> APIRouter:
         v = await peer.summary(pool, st.directory, principal, asn_id, period, jakarta_now())
         return _render(
             request, "peer_summary.html", {"v": v, "Value": Value, "principal": principal, "period_label": period_label}
+        )
+
+    # --- province: regencies side by side -------------------------------------------------------------------------
+
+    @r.get("/provinsi", name="province_page", response_class=HTMLResponse)
+    async def province_page(
+        request: Request,
+        pool: PoolDep,
+        principal: Annotated[
+            Principal, Depends(require_roles(Role.ADMIN_PROVINSI, Role.INSPEKTORAT, scope=Scope.PROVINCE))
+        ],
+        periode: Annotated[str | None, Query(max_length=8, pattern=r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$")] = None,
+    ) -> HTMLResponse:
+        """Province read-only roles compare their regencies: IKM (pooled answers of the units) and complaints."""
+        if principal.province_id is None:
+            raise HTTPException(403, "Akun ini tidak terikat pada provinsi.")
+        now = jakarta_now()
+        period = periode or period_of(now, PeriodKind.QUARTER)
+        rows = await ikm.province_overview(pool, principal.province_id, period, now.date())
+        chart = {"labels": [x.name for x in rows], "ikm": [None if x.result.ikm is None else float(x.result.ikm)
+                                                           for x in rows]}  # fmt: skip
+        return _render(
+            request,
+            "provinsi.html",
+            {"rows": rows, "period": period, "period_label": period_label, "chart": chart, "principal": principal},
         )
 
     return r
