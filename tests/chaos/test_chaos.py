@@ -7,6 +7,8 @@ topic namespace and database); the broker and PostgreSQL restarts use a broker a
 (conftest.py), never the shared ones. CI size: a few thousand facts each; `--chaos-full` (or
 KINERJA_CHAOS_FULL=1): 50,000 facts per scenario. The per-scenario table is printed at the end of the run and
 written to bench-results/chaos.json.
+Duration: each worker process takes 5-10 s to boot on a quiet 2-core machine (about 4 min for the suite) and
+30-60 s at load average 15-20 (about 15 min): the waits are bounded accordingly.
 """
 
 from __future__ import annotations
