@@ -34,19 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _A = "services/activity/src/kinerja_activity/templates/activity/"
 _E = "services/evaluation/src/kinerja_evaluation/templates/evaluation/"
 _F = "services/feedback/src/kinerja_feedback/templates/feedback/"
-INLINE_SCRIPT_TO_FIX = {
-    (_A + "tim.html", "inline <script>"),
-    (_A + "verifikasi.html", "onclick="),
-    (_E + "followup/akses.html", "inline <script>"),
-    (_E + "followup/kurva.html", "inline <script>"),
-    (_E + "scoring/kinerja_saya.html", "inline <script>"),
-    (_E + "scoring/penilaian.html", "inline <script>"),
-    (_E + "skp.html", "onchange="),
-    (_F + "ikm.html", "onchange="),
-    (_F + "ikm.html", "inline <script>"),
-    (_F + "provinsi.html", "inline <script>"),
-    (_F + "survey_print.html", "onclick="),
-}
+INLINE_SCRIPT_TO_FIX: set[tuple[str, str]] = set()  # all moved to data-* attributes read by static/kinerja.js
 
 _SCRIPT = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 _SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']([^"']+)""", re.IGNORECASE)
