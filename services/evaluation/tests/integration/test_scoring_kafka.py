@@ -497,11 +497,12 @@ async def run_scenario(make_database: MakeDatabase, make_namespace: MakeNamespac
     envs1 = [Envelope.wrap(e) for e in phase1]
     envs2 = [Envelope.wrap(e) for e in w.assessments]
     topics = DEFINITION.consumes
+    budget = max(120.0, total / 100)  # bounded, sized for a shared 2-core machine
     async with running_worker(db.app_url, kafka) as pool:
         await publish(kafka, envs1)
-        await drained(kafka, "evaluation", topics)
+        await drained(kafka, "evaluation", topics, timeout=budget)
         await publish(kafka, envs2)
-        await drained(kafka, "evaluation", topics)
+        await drained(kafka, "evaluation", topics, timeout=budget)
         first = await snapshot(pool)
 
         # state equals the oracle's
@@ -523,14 +524,14 @@ async def run_scenario(make_database: MakeDatabase, make_namespace: MakeNamespac
 
         # everything a second time (same CloudEvents ids): nothing changes, nothing new is published
         await publish(kafka, envs1 + envs2)
-        await drained(kafka, "evaluation", topics)
+        await drained(kafka, "evaluation", topics, timeout=budget)
         assert await snapshot(pool) == first
 
         async def relayed() -> bool:
             rows = await pool.fetch("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL")
             return bool(rows[0]["n"] == 0)
 
-        await wait_until(relayed, timeout=120, what="the relay to publish the outbox")
+        await wait_until(relayed, timeout=budget, what="the relay to publish the outbox")
     notifications = await read_all(kafka, kafka.topic(NOTIFICATION))
     ids = [orjson.loads(r.value)["notification_id"] for r in notifications]
     assert len(ids) == len(set(ids)) == len(first["scoring_notification"])
