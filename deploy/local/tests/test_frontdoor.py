@@ -77,6 +77,7 @@ def test_config_renders_and_nginx_accepts_it(tmp_path: Path) -> None:
         assert f"location /{svc}/ {{" in text and f"proxy_pass http://kinerja_{svc};" in text
     assert "proxy_buffering off;" in text and "proxy_read_timeout 1h;" in text
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in text and "X-Forwarded-Proto $scheme" in text
+    assert "gzip_types text/css text/javascript" in text  # Starlette serves .js as text/javascript
     assert '"$request_method $uri"' in text  # the access log never records a query string (it may hold a NIP)
     page = (tmp_path / "nginx" / "html" / "_kinerja" / "activity.html").read_text()
     assert "Kegiatan harian dan kehadiran sedang tidak tersedia" in page and 'href="/feedback/"' in page

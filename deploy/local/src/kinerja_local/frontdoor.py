@@ -102,7 +102,7 @@ def render(port: int, upstreams: Mapping[str, int], prefix: Path, *, user: str |
         ),
         "  client_max_body_size 25m;  # evidence files (5 MiB each) and roster/attendance imports (20 MB)",
         "  gzip on;",
-        "  gzip_types text/css application/javascript application/json image/svg+xml text/plain;",
+        "  gzip_types text/css text/javascript application/javascript application/json image/svg+xml text/plain;",
         "  gzip_min_length 1024;",
         "  proxy_http_version 1.1;",
         '  proxy_set_header Connection "";',
