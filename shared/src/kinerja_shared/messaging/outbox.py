@@ -306,10 +306,16 @@ class OutboxRelay:
                 active = {tp for tp in tps if ends[tp] > 0}
                 for tp in active:
                     consumer.seek(tp, max(0, ends[tp] - span))
+                # read every partition up to its end: an empty fetch from a busy broker is not the end, and
+                # stopping early would publish again what is already there; without the full tail, give up loudly
+                deadline = asyncio.get_running_loop().time() + 120
                 while active:
+                    if asyncio.get_running_loop().time() > deadline:
+                        raise RuntimeError(f"outbox recovery could not read the tail of {topic} within 120 s")
                     batch = await consumer.getmany(*active, timeout_ms=2000)
-                    if not batch:
-                        break
+                    for tp in list(active):
+                        if tp not in batch and await consumer.position(tp) >= ends[tp]:
+                            active.discard(tp)
                     for tp, records in batch.items():
                         for rec in records:
                             ce_id = dict(rec.headers).get("ce_id")
