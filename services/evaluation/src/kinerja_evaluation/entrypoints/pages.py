@@ -27,6 +27,7 @@ from kinerja_evaluation.domain.skp import (
     current_period,
     periods_of,
 )
+from kinerja_evaluation.entrypoints import policies as POLICY
 from kinerja_evaluation.entrypoints.errors import as_http
 from kinerja_evaluation.service import org, realisasi, skp
 from kinerja_evaluation.service.access import scope_of
@@ -96,7 +97,7 @@ def pages_router() -> APIRouter:
 
     # ---- SKP Saya ----------------------------------------------------------------------------------------------
 
-    @r.get("/skp-saya", response_class=HTMLResponse, name="skp_saya")
+    @r.get("/skp-saya", dependencies=[POLICY.ASN_SELF], response_class=HTMLResponse, name="skp_saya")
     async def skp_saya(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         year = _year(request)
         if who.asn_id is None:
@@ -198,30 +199,30 @@ def pages_router() -> APIRouter:
 
         return await _act(request, pool, who, skp_id, go, "Indikator ditambahkan.")
 
-    @r.post("/skp/{skp_id}/rhk/{rhk_id}/hapus", name="skp_rhk_hapus")
+    @r.post("/skp/{skp_id}/rhk/{rhk_id}/hapus", dependencies=[POLICY.ASN_SELF], name="skp_rhk_hapus")
     async def rhk_hapus(skp_id: UUID, rhk_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         return await _act(request, pool, who, skp_id, lambda: skp.delete_rhk(pool, who, skp_id, rhk_id), "RHK dihapus.")
 
-    @r.post("/skp/{skp_id}/indikator/{indicator_id}/hapus", name="skp_indikator_hapus")
+    @r.post("/skp/{skp_id}/indikator/{indicator_id}/hapus", dependencies=[POLICY.ASN_SELF], name="skp_indikator_hapus")
     async def indikator_hapus(
         skp_id: UUID, indicator_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal
     ) -> Response:
         return await _act(request, pool, who, skp_id, lambda: skp.delete_indicator(pool, who, skp_id, indicator_id),
                           "Indikator dihapus.")  # fmt: skip
 
-    @r.post("/skp/{skp_id}/ekspektasi", name="skp_ekspektasi")
+    @r.post("/skp/{skp_id}/ekspektasi", dependencies=[POLICY.ASN_SELF], name="skp_ekspektasi")
     async def ekspektasi(skp_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         form = await request.form()
         values = {v: _form_text(form, v.value)[:1000] for v in BerAkhlak}
         return await _act(request, pool, who, skp_id, lambda: skp.set_expectations(pool, who, skp_id, values),
                           "Ekspektasi disimpan.")  # fmt: skip
 
-    @r.post("/skp/{skp_id}/ajukan", name="skp_ajukan")
+    @r.post("/skp/{skp_id}/ajukan", dependencies=[POLICY.ASN_SELF], name="skp_ajukan")
     async def ajukan(skp_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         return await _act(request, pool, who, skp_id, lambda: skp.submit_skp(pool, who, skp_id),
                           "SKP diajukan ke atasan.")  # fmt: skip
 
-    @r.post("/skp/{skp_id}/setujui", name="skp_setujui")
+    @r.post("/skp/{skp_id}/setujui", dependencies=[POLICY.ASN_SELF], name="skp_setujui")
     async def setujui(skp_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         return await _act(request, pool, who, skp_id, lambda: skp.approve_skp(pool, who, skp_id), "SKP disetujui.")
 
@@ -263,7 +264,11 @@ def pages_router() -> APIRouter:
 
         return await _act(request, pool, who, skp_id, go, "Realisasi dilaporkan.")
 
-    @r.post("/skp/{skp_id}/indikator/{indicator_id}/realisasi/{period}/konfirmasi", name="realisasi_konfirmasi")
+    @r.post(
+        "/skp/{skp_id}/indikator/{indicator_id}/realisasi/{period}/konfirmasi",
+        dependencies=[POLICY.ASN_SELF],
+        name="realisasi_konfirmasi",
+    )
     async def konfirmasi(
         skp_id: UUID, indicator_id: UUID, period: str, request: Request, pool: PoolDep, who: CurrentPrincipal
     ) -> Response:
@@ -285,7 +290,7 @@ def pages_router() -> APIRouter:
 
     # ---- SKP Bawahan -------------------------------------------------------------------------------------------
 
-    @r.get("/skp-bawahan", response_class=HTMLResponse, name="skp_bawahan")
+    @r.get("/skp-bawahan", dependencies=[POLICY.ASN_SELF], response_class=HTMLResponse, name="skp_bawahan")
     async def skp_bawahan(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         year = _year(request)
         try:
@@ -314,11 +319,11 @@ def pages_router() -> APIRouter:
                "Periodicity": Periodicity}  # fmt: skip
         return _render(request, "evaluation/admin.html", ctx | extra, code)
 
-    @r.get("/admin", response_class=HTMLResponse, name="admin")
+    @r.get("/admin", dependencies=[POLICY.BKPSDM], response_class=HTMLResponse, name="admin")
     async def admin(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         return await _admin_page(request, pool, who, {})
 
-    @r.post("/admin/impor", name="admin_impor")
+    @r.post("/admin/impor", dependencies=[POLICY.BKPSDM], name="admin_impor")
     async def admin_impor(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         _admin(who)
         form = await request.form()
@@ -331,7 +336,7 @@ def pages_router() -> APIRouter:
             return await _admin_page(request, pool, who, {"errors": _messages(e)}, as_http(e).status_code)
         return await _admin_page(request, pool, who, {"report": report}, 200 if report.accepted else 422)
 
-    @r.post("/admin/konfigurasi", name="admin_konfigurasi")
+    @r.post("/admin/konfigurasi", dependencies=[POLICY.BKPSDM], name="admin_konfigurasi")
     async def admin_konfigurasi(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         regency = _admin(who)
         form = await request.form()
@@ -348,13 +353,13 @@ def pages_router() -> APIRouter:
             return await _admin_page(request, pool, who, {"errors": ["Isian konfigurasi harus berupa angka."]}, 422)
         return _back(request, "/admin", "Konfigurasi disimpan.")
 
-    @r.get("/admin/unit", response_class=HTMLResponse, name="admin_unit")
+    @r.get("/admin/unit", dependencies=[POLICY.BKPSDM], response_class=HTMLResponse, name="admin_unit")
     async def admin_unit(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         regency = _admin(who)
         units = await org.list_units(pool, [regency])
         return _render(request, "evaluation/unit.html", {"principal": who, "units": units, "year": _year(request)})
 
-    @r.post("/admin/unit", name="admin_unit_tambah")
+    @r.post("/admin/unit", dependencies=[POLICY.BKPSDM], name="admin_unit_tambah")
     async def admin_unit_tambah(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         regency = _admin(who)
         form = await request.form()
@@ -369,7 +374,7 @@ def pages_router() -> APIRouter:
                            {"principal": who, "units": units, "year": _year(request), "errors": msgs}, 422)  # fmt: skip
         return _back(request, "/admin/unit", "Unit ditambahkan.")
 
-    @r.get("/admin/penilai", response_class=HTMLResponse, name="admin_penilai")
+    @r.get("/admin/penilai", dependencies=[POLICY.ORG_READERS], response_class=HTMLResponse, name="admin_penilai")
     async def admin_penilai(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         if not who.has_role(Role.ADMIN_BKPSDM, *PROVINCE_ROLES):
             raise HTTPException(403, "Halaman ini untuk admin BKPSDM dan peran provinsi.")
@@ -377,7 +382,7 @@ def pages_router() -> APIRouter:
         return _render(request, "evaluation/penilai.html",
                        {"principal": who, "rows": rows, "can_edit": who.has_role(Role.ADMIN_BKPSDM)})  # fmt: skip
 
-    @r.post("/admin/plt", name="admin_plt")
+    @r.post("/admin/plt", dependencies=[POLICY.BKPSDM], name="admin_plt")
     async def admin_plt(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         _admin(who)
         form = await request.form()

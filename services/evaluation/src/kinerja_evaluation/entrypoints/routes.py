@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from kinerja_evaluation.domain.skp import UNITS, BerAkhlak, Periodicity
+from kinerja_evaluation.entrypoints import policies as POLICY
 from kinerja_evaluation.entrypoints.errors import domain_errors
 from kinerja_evaluation.examples import EXAMPLE_SKPS
 from kinerja_evaluation.service import org, realisasi, skp
@@ -213,7 +214,7 @@ def api_router() -> APIRouter:
         with domain_errors():
             return Created(id=await skp.add_rhk(pool, who, skp_id, body))
 
-    @r.delete("/skp/{skp_id}/rhk/{rhk_id}", tags=["skp"], status_code=204)
+    @r.delete("/skp/{skp_id}/rhk/{rhk_id}", dependencies=[POLICY.ASN_SELF], tags=["skp"], status_code=204)
     async def del_rhk(skp_id: UUID, rhk_id: UUID, pool: PoolDep, who: CurrentPrincipal) -> None:
         with domain_errors():
             await skp.delete_rhk(pool, who, skp_id, rhk_id)
@@ -223,12 +224,12 @@ def api_router() -> APIRouter:
         with domain_errors():
             await skp.add_indicator(pool, who, skp_id, rhk_id, body)
 
-    @r.delete("/skp/{skp_id}/indicators/{indicator_id}", tags=["skp"], status_code=204)
+    @r.delete("/skp/{skp_id}/indicators/{indicator_id}", dependencies=[POLICY.ASN_SELF], tags=["skp"], status_code=204)
     async def del_indicator(skp_id: UUID, indicator_id: UUID, pool: PoolDep, who: CurrentPrincipal) -> None:
         with domain_errors():
             await skp.delete_indicator(pool, who, skp_id, indicator_id)
 
-    @r.put("/skp/{skp_id}/expectations", tags=["skp"], status_code=204)
+    @r.put("/skp/{skp_id}/expectations", dependencies=[POLICY.ASN_SELF], tags=["skp"], status_code=204)
     async def put_expectations(
         skp_id: UUID, body: dict[BerAkhlak, Annotated[str, Field(max_length=1000)]], pool: PoolDep,
         who: CurrentPrincipal,
@@ -236,12 +237,12 @@ def api_router() -> APIRouter:
         with domain_errors():
             await skp.set_expectations(pool, who, skp_id, body)
 
-    @r.post("/skp/{skp_id}/submit", tags=["skp"], status_code=204)
+    @r.post("/skp/{skp_id}/submit", dependencies=[POLICY.ASN_SELF], tags=["skp"], status_code=204)
     async def submit(skp_id: UUID, pool: PoolDep, who: CurrentPrincipal) -> None:
         with domain_errors():
             await skp.submit_skp(pool, who, skp_id)
 
-    @r.post("/skp/{skp_id}/approve", tags=["skp"], status_code=204)
+    @r.post("/skp/{skp_id}/approve", dependencies=[POLICY.ASN_SELF], tags=["skp"], status_code=204)
     async def approve(skp_id: UUID, pool: PoolDep, who: CurrentPrincipal) -> None:
         """The direct (or acting) superior approves; never the ASN themselves (403)."""
         with domain_errors():

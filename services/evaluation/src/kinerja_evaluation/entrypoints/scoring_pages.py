@@ -18,6 +18,7 @@ from kinerja_evaluation.domain.predikat import PREDIKAT_LABEL, Predikat, predika
 from kinerja_evaluation.domain.score import COMPONENT_LABEL
 from kinerja_evaluation.domain.scoring_rules import period_label
 from kinerja_evaluation.domain.skp import PERIOD_PATTERN
+from kinerja_evaluation.entrypoints import policies as POLICY
 from kinerja_evaluation.entrypoints.errors import as_http
 from kinerja_evaluation.service import scoring_evaluation as se
 from kinerja_shared.auth import CurrentPrincipal
@@ -57,13 +58,13 @@ def _reason(e: DomainError | HTTPException) -> list[str]:
 def scoring_pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/kinerja-saya", name="kinerja_saya")
+    @router.get("/kinerja-saya", dependencies=[POLICY.ASN_SELF], name="kinerja_saya")
     async def kinerja_saya(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         if who.asn_id is None:
             raise HTTPException(403, "Halaman ini untuk pegawai (ASN).")
         return await _kinerja(request, pool, who, who.asn_id, own=True)
 
-    @router.get("/kinerja/{asn_id}", name="kinerja_pegawai")
+    @router.get("/kinerja/{asn_id}", dependencies=[POLICY.SELF_OR_CHAIN], name="kinerja_pegawai")
     async def kinerja_pegawai(asn_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         return await _kinerja(request, pool, who, asn_id, own=who.asn_id == asn_id)
 
@@ -74,7 +75,7 @@ def scoring_pages_router() -> APIRouter:
             raise as_http(e) from e
         return _render(request, "evaluation/scoring/kinerja_saya.html", {"d": data, "own": own, "principal": who})
 
-    @router.get("/penilaian", name="penilaian_tim")
+    @router.get("/penilaian", dependencies=[POLICY.ASN_SELF], name="penilaian_tim")
     async def tim(request: Request, pool: PoolDep, who: CurrentPrincipal, period: str | None = None) -> Response:
         if who.asn_id is None:
             raise HTTPException(403, "Halaman ini untuk pejabat penilai.")
@@ -133,7 +134,7 @@ def scoring_pages_router() -> APIRouter:
         msg = f"Penilaian {period_label(period)} tersimpan (versi {result['version']}): {result['predikat_label']}."
         return RedirectResponse(app_path(request, f"/penilaian?period={period}&pesan={quote(msg)}"), status_code=303)
 
-    @router.get("/unit-kinerja", name="unit_kinerja")
+    @router.get("/unit-kinerja", dependencies=[POLICY.UNIT_HEAD], name="unit_kinerja")
     async def unit(request: Request, pool: PoolDep, who: CurrentPrincipal, period: str | None = None) -> Response:
         today = se.now_jakarta().date()
         p = period if period and PERIOD_PATTERN.match(period) else await se.current_period_of(pool, who, today)

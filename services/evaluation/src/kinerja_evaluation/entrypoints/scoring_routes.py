@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from kinerja_evaluation.domain.capaian import Rating
+from kinerja_evaluation.entrypoints import policies as POLICY
 from kinerja_evaluation.entrypoints.errors import domain_errors
 from kinerja_evaluation.service import scoring_evaluation as se
 from kinerja_shared.auth import CurrentPrincipal
@@ -20,7 +21,7 @@ PERIOD = r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$"
 def scoring_api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["skor dan penilaian"])
 
-    @router.get("/scores/{asn_id}", name="score_of")
+    @router.get("/scores/{asn_id}", dependencies=[POLICY.SELF_OR_CHAIN], name="score_of")
     async def score_of(asn_id: UUID, pool: PoolDep, who: CurrentPrincipal) -> dict[str, Any]:
         """Scores by period (trend), the current one with every input, and what to improve."""
         with domain_errors():
@@ -61,7 +62,7 @@ def scoring_api_router() -> APIRouter:
         with domain_errors():
             return {"innovation_id": str(await se.register_innovation(pool, who, asn_id, body))}
 
-    @router.get("/team", name="team_overview")
+    @router.get("/team", dependencies=[POLICY.ASN_SELF], name="team_overview")
     async def team(pool: PoolDep, who: CurrentPrincipal, period: str | None = Query(None, pattern=PERIOD)
                    ) -> dict[str, Any]:  # fmt: skip
         today = se.now_jakarta().date()
@@ -69,7 +70,7 @@ def scoring_api_router() -> APIRouter:
             p = period or await se.current_period_of(pool, who, today)
             return {"period": p, "members": await se.team_overview(pool, who, p, today)}
 
-    @router.get("/units/overview", name="unit_overview")
+    @router.get("/units/overview", dependencies=[POLICY.UNIT_HEAD], name="unit_overview")
     async def units(pool: PoolDep, who: CurrentPrincipal, period: str | None = Query(None, pattern=PERIOD)
                     ) -> dict[str, Any]:  # fmt: skip
         with domain_errors():

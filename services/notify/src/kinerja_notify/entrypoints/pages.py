@@ -21,7 +21,7 @@ from kinerja_notify.entrypoints.routes import (
 from kinerja_notify.entrypoints.subscribers import public_event_types
 from kinerja_notify.service import inbox, preferences, subscriptions
 from kinerja_notify.settings import NotifySettings
-from kinerja_shared.auth import OptionalPrincipal, Principal, Role
+from kinerja_shared.auth import OptionalPrincipal, Principal, Role, current_asn
 from kinerja_shared.policy import public
 from kinerja_shared.runtime import PoolDep
 from kinerja_shared.web import path_for
@@ -34,6 +34,10 @@ STATUS_LABELS = {
     "delivered": "Terkirim",
     "dead": "Gagal (DLQ)",
 }
+
+
+# inbox pages belong to an ASN acting as themselves (declares the route policy; others get 401/403)
+ASN_ONLY = Depends(current_asn)
 
 
 def _page(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
@@ -71,7 +75,7 @@ def router() -> APIRouter:
             return _page(request, "notify/_list.html", ctx)
         return _page(request, "notify/inbox.html", ctx)
 
-    @r.get("/buka/{item_id}", name="open_item")
+    @r.get("/buka/{item_id}", name="open_item", dependencies=[ASN_ONLY])
     async def open_item(item_id: uuid.UUID, pool: PoolDep, principal: OptionalPrincipal, request: Request) -> Response:
         """Open a notification: mark it read and go to the page that explains it."""
         if principal is None:
@@ -81,21 +85,21 @@ def router() -> APIRouter:
             raise HTTPException(404, "Notifikasi tidak ditemukan.")
         return RedirectResponse(items[0].link, status_code=303)
 
-    @r.post("/baca/{item_id}", name="read_item")
+    @r.post("/baca/{item_id}", name="read_item", dependencies=[ASN_ONLY])
     async def read_item(item_id: uuid.UUID, pool: PoolDep, principal: OptionalPrincipal, request: Request) -> Response:
         if principal is None:
             raise HTTPException(401, "Belum masuk.")
         await inbox.mark_read(pool, reader_of(principal), [item_id])
         return _see_other(request, "home")
 
-    @r.post("/baca-semua", name="read_all")
+    @r.post("/baca-semua", name="read_all", dependencies=[ASN_ONLY])
     async def read_all(pool: PoolDep, principal: OptionalPrincipal, request: Request) -> Response:
         if principal is None:
             raise HTTPException(401, "Belum masuk.")
         await inbox.mark_all_read(pool, reader_of(principal))
         return _see_other(request, "home")
 
-    @r.get("/pengaturan", name="preferences", response_class=HTMLResponse)
+    @r.get("/pengaturan", name="preferences", response_class=HTMLResponse, dependencies=[ASN_ONLY])
     async def prefs(request: Request, pool: PoolDep, principal: OptionalPrincipal, tersimpan: bool = False) -> Response:
         """Preferences: e-mail per type (in-app is always on)."""
         if principal is None:
@@ -108,7 +112,7 @@ def router() -> APIRouter:
             {"principal": principal, "choices": choices, "modes": EMAIL_MODE_LABELS, "saved": tersimpan},
         )
 
-    @r.post("/pengaturan", name="save_preferences")
+    @r.post("/pengaturan", name="save_preferences", dependencies=[ASN_ONLY])
     async def save_prefs(request: Request, pool: PoolDep, principal: OptionalPrincipal) -> Response:
         if principal is None:
             raise HTTPException(401, "Belum masuk.")

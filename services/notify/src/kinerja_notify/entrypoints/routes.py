@@ -21,7 +21,7 @@ from kinerja_notify.entrypoints.subscribers import public_event_types
 from kinerja_notify.service import inbox, preferences, subscriptions
 from kinerja_notify.service.inbox import Reader
 from kinerja_notify.settings import NotifySettings
-from kinerja_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from kinerja_shared.auth import CurrentAsn, Principal, Role, require_roles
 from kinerja_shared.runtime import PoolDep, RuntimeDep
 
 
@@ -41,7 +41,7 @@ def domain_422(e: DomainError) -> HTTPException:
     )
 
 
-def reader_of(principal: CurrentPrincipal) -> Reader:
+def reader_of(principal: CurrentAsn) -> Reader:
     """The inbox owner: an ASN account of a regency; other accounts have no inbox."""
     if principal.asn_id is None or principal.regency_id is None:
         raise HTTPException(403, "Akun Anda tidak terhubung dengan data ASN, sehingga tidak memiliki kotak masuk.")
