@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.networks import EmailStr
 
 from kinerja_evaluation.adapters.roster_file import read_rows
-from kinerja_evaluation.domain.errors import InvalidInput, NotFound
+from kinerja_evaluation.domain.errors import Conflict, InvalidInput, NotFound
 from kinerja_evaluation.domain.org import (
     LOSSY_NUMBER_MARK,
     RosterRow,
@@ -480,6 +480,11 @@ async def create_unit(
     if not name or len(name) > 200 or ">" in name:
         raise InvalidInput("Nama unit wajib diisi, maksimal 200 karakter, tanpa tanda '>'.", field="name")
     async with tenant_transaction(pool, [regency_id]) as conn:
+        if not await conn.fetchval("SELECT 1 FROM regency WHERE regency_id = $1", regency_id):
+            # the regency is onboarded first (kinerja-ops onboard-regency or a roster import)
+            raise Conflict(
+                "Kabupaten/kota Anda belum terdaftar; impor data pegawai terlebih dahulu.", field="regency_id"
+            )
         parent_path = None
         if parent_id is not None:
             parent_path = await conn.fetchval("SELECT path FROM unit WHERE unit_id = $1", parent_id)
