@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import json
 import random
+import time as time_
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -78,6 +79,7 @@ class Summary:
     complaints: int = 0
     peer_ratings: int = 0
     skipped: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
     demo_users: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -177,8 +179,10 @@ class Loader:
             ("Penilaian periodik", self.evaluations),
         )
         for name, step in steps:
+            started = time_.monotonic()
             try:
                 await step()
+                self.s.seconds[name] = time_.monotonic() - started
             except ApiError as e:
                 if e.status in (404, 405):  # a feature this build of a service does not have yet
                     self.s.skipped.append(f"{name}: {e}")
@@ -324,7 +328,8 @@ class Loader:
 
     def _activity(self, a: Asn, day: date, slot: int) -> dict[str, Any]:
         ind = a.indicators[(day.toordinal() + slot) % len(a.indicators)]
-        start, end = ((time(8, 0), time(11, 30)), (time(13, 0), time(15, 30)))[slot]
+        # 330 minutes a working day: about the monthly quota (Table T1, 6,750) over a full month
+        start, end = ((time(8, 0), time(11, 30)), (time(13, 0), time(15, 0)))[slot]
         return {
             "id": str(uuid5(NAMESPACE_URL, f"kinerja-demo:kegiatan:{a.asn_id}:{day}:{slot}")),
             "activity_date": day.isoformat(), "start_time": start.isoformat(), "end_time": end.isoformat(),
@@ -501,29 +506,31 @@ class Loader:
             peers = [m for m in mates.get(a.unit_id, []) if m.asn_id != a.asn_id and not m.person.is_head][:4]
             if len(peers) >= 3 and a.superior_id in ids:
                 plan.append((a, peers))
-        self.progress(step, 0, len(plan))
+        raters = sorted({p.asn_id for _, peers in plan for p in peers}, key=str)
+        self.progress(step, 0, len(plan) + len(raters))
 
-        async def one(item: tuple[Asn, list[Asn]]) -> None:
+        async def invite(item: tuple[Asn, list[Asn]]) -> None:
             a, peers = item
             body = {"asn_id": str(a.asn_id), "period": period,
-                    "raters": [{"asn_id": str(p.asn_id), "relation": "peer"} for p in peers]}  # fmt: skip
-            await self.api.call("POST", "/feedback/api/360/undangan", ids[a.superior_id].who, json=body,  # type: ignore[index]
-                                accept=(409, 422))  # fmt: skip
-            for p in peers:
-                open_ = (await self.api.call("GET", "/feedback/api/360/undangan", p.who)).json()
-                items = open_ if isinstance(open_, list) else open_.get("items", open_.get("open", []))
-                for inv in items:
-                    if str(inv.get("ratee_id") or inv.get("asn_id")) != str(a.asn_id) or inv.get("answered"):
-                        continue
-                    rnd = random.Random(f"{p.asn_id}:{a.asn_id}")
-                    ratings = {v: rnd.choice(("sesuai", "sesuai", "di_atas", "di_bawah")) for v in VALUES}
-                    inv_id = inv.get("invitation_id") or inv.get("id")
-                    await self.api.call("POST", f"/feedback/api/360/undangan/{inv_id}/penilaian", p.who,
-                                        json={"ratings": ratings, "comment": "Rekan kerja yang dapat diandalkan."},
-                                        accept=(409,))  # fmt: skip  # noqa: E501
-                    self.s.peer_ratings += 1
+                    "raters": [{"asn_id": str(p.asn_id), "relation": "rekan"} for p in peers]}  # fmt: skip
+            sup = ids[a.superior_id]  # type: ignore[index]
+            await self.api.call("POST", "/feedback/api/360/undangan", sup.who, json=body, accept=(409,))
 
-        await gather_limited(plan, one, lambda: self.progress(step, 1, None), width=16)
+        async def rate_all(rater_id: UUID) -> None:
+            p = ids[rater_id]
+            # open invitations only: a re-run finds none left for what was answered before
+            for inv in (await self.api.call("GET", "/feedback/api/360/undangan", p.who)).json():
+                if inv.get("period") != period:
+                    continue
+                rnd = random.Random(f"{p.asn_id}:{inv['invitation_id']}")
+                ratings = {v: rnd.choice(("sesuai", "sesuai", "di_atas", "di_bawah")) for v in VALUES}
+                await self.api.call("POST", f"/feedback/api/360/undangan/{inv['invitation_id']}/penilaian", p.who,
+                                    json={"ratings": ratings, "comment": "Rekan kerja yang dapat diandalkan."},
+                                    accept=(409,))  # fmt: skip
+                self.s.peer_ratings += 1
+
+        await gather_limited(plan, invite, lambda: self.progress(step, 1, None), width=16)
+        await gather_limited(raters, rate_all, lambda: self.progress(step, 1, None), width=16)
 
     async def evaluations(self) -> None:
         step = "Penilaian periodik"
@@ -553,7 +560,7 @@ class Loader:
                     "perilaku_reason": "Berdasarkan pengamatan atasan dan umpan balik rekan kerja.",
                     "note": "Pertahankan kinerja; lengkapi bukti dukung tepat waktu."}  # fmt: skip
             r = await self.api.call("POST", f"/evaluation/api/v1/evaluations/{a.asn_id}", sup, json=body,
-                                    accept=(409, 422))  # fmt: skip
+                                    accept=(409,))  # fmt: skip
             if r.status_code == 201:
                 self.s.evaluations += 1
 
