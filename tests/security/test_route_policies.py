@@ -117,6 +117,7 @@ def _expected_denial(policy: RoutePolicy, role: Role | None, own_regency: bool) 
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(1200)  # ~3,500 calls over four real apps; minutes on a busy 2-core machine
 async def test_route_matrix_every_role_and_tenant(
     apps: dict[str, tuple[FastAPI, ServiceSettings]], tmp_path: Path
 ) -> None:

@@ -19,7 +19,7 @@ from kinerja_evaluation.domain.errors import DomainError
 from kinerja_evaluation.domain.predikat import PREDIKAT_LABEL, Predikat
 from kinerja_evaluation.domain.rules import RuleSet, RulesInvalid
 from kinerja_evaluation.domain.scoring_rules import period_label
-from kinerja_evaluation.entrypoints.followup_errors import followup_http
+from kinerja_evaluation.entrypoints.followup_errors import followup_errors, followup_http
 from kinerja_evaluation.entrypoints.followup_routes import verify_base
 from kinerja_evaluation.service import annual, keberatan, pembinaan, rewards, training
 from kinerja_evaluation.service import rules as rules_service
@@ -158,8 +158,9 @@ def followup_pages_router() -> APIRouter:
     @r.post("/aturan", name="followup_rules_post")
     async def rules_post(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         form = await request.form()
-        try:
+        with followup_errors():  # no regency to read rules from: 403/422, not a half-rendered form
             cur, history = await rules_service.read(pool, who)
+        try:
             base = int(str(form.get("base_version", "0")))
             new = rules_from_form(form, cur.rules)
             version = await rules_service.save(pool, who, new, base_version=base, note=str(form.get("note", "")))
