@@ -7,8 +7,8 @@ role from another regency, with real databases behind the apps, and checks 401/4
 from __future__ import annotations
 
 import asyncio
-import os
 import importlib
+import os
 import re
 import uuid
 from collections import Counter

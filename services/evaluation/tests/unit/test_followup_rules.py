@@ -141,4 +141,3 @@ def test_table_d1_equal_access_shares_and_recommendations() -> None:
     recs = recommendations(["akuntabel", "berorientasi_pelayanan"], True, cat)
     assert [r.course.course_id for r in recs] == ["c2", "c1"]  # two gaps first
     assert recommendations(["akuntabel"], False, cat, taken=["c2"]) == []
-

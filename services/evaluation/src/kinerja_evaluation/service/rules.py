@@ -34,9 +34,7 @@ async def current(conn: asyncpg.Connection, regency_id: UUID) -> Versioned:
     )
     if row is None:
         return Versioned(0, DEFAULT_RULES)
-    return Versioned(
-        row["version"], RuleSet.from_json(row["rules"]), row["created_at"], row["created_by"], row["note"]
-    )
+    return Versioned(row["version"], RuleSet.from_json(row["rules"]), row["created_at"], row["created_by"], row["note"])
 
 
 async def version(conn: asyncpg.Connection, regency_id: UUID, number: int) -> RuleSet:
