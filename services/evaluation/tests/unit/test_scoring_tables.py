@@ -93,7 +93,7 @@ def test_proposed_perilaku_rule_and_completeness() -> None:
     assert proposed_perilaku(four_above | {BerAkhlak.LOYAL: B}) is S
     assert proposed_perilaku(_all(S) | {BerAkhlak.LOYAL: B, BerAkhlak.HARMONIS: B}) is B
     with pytest.raises(IncompleteRatings, match="Kolaboratif"):
-        proposed_perilaku({v: S for v in list(BerAkhlak)[:6]})
+        proposed_perilaku(dict.fromkeys(list(BerAkhlak)[:6], S))
 
 
 def test_table_b1_360_shown_only_from_three_raters() -> None:
