@@ -82,7 +82,7 @@ async def load(url: str, key: Path, opts: Options, concurrency: int, quiet: bool
 def main(argv: list[str] | None = None) -> int:
     url_default, key_default = _defaults()
     ap = argparse.ArgumentParser(prog="kinerja-demo", description=__doc__.splitlines()[0])
-    ap.add_argument("--asn", type=int, default=5000, help="synthetic ASN in the province (default 5,000)")
+    ap.add_argument("--asn", type=int, default=1000, help="synthetic ASN in the province (default 1,000)")
     ap.add_argument("--scale", type=int, help="benchmark size, e.g. 70000 (same as --asn N)")
     ap.add_argument("--regencies", type=int, default=11, choices=range(1, 12), metavar="1..11")
     ap.add_argument("--url", default=os.environ.get("KINERJA_URL", url_default),

@@ -85,10 +85,10 @@ class Summary:
 
 @dataclass(frozen=True)
 class Options:
-    asn: int = 5000
+    asn: int = 1000
     regencies: int = 11
     detail_share: float = 0.1  # share of ASN who also get realisasi, a periodic evaluation and 360 feedback
-    surveys_per_unit: tuple[int, int] = (20, 60)
+    surveys_per_unit: tuple[int, int] = (10, 40)
     year: int = 0  # 0: this year
     today: date | None = None
     users_file: Path | None = None
