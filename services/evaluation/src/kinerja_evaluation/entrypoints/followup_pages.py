@@ -299,7 +299,10 @@ def followup_pages_router() -> APIRouter:
                 pool, who, keberatan.KeberatanIn(str(form.get("period", "")), str(form.get("reasons", "")), links)
             )
         except DomainError as e:
-            results = await annual.my_results(pool, who)
+            try:
+                results = await annual.my_results(pool, who)
+            except DomainError as no_results:  # not an ASN at all: a clear refusal rather than a 500
+                raise _raise(no_results) from no_results
             return _render(
                 request, "hasil.html", {"principal": who, "results": results, "errors": _reasons(e), "form": form}, 422
             )
