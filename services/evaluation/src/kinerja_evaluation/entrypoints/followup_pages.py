@@ -310,7 +310,10 @@ def followup_pages_router() -> APIRouter:
 
     @r.get("/keberatan", name="followup_keberatan_page")
     async def keberatan_page(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
-        lists = await keberatan.listing(pool, who)
+        try:
+            lists = await keberatan.listing(pool, who)
+        except DomainError as e:  # not an ASN: a clear refusal rather than a 500
+            raise _raise(e) from e
         return _render(request, "keberatan.html", {"principal": who, "l": lists, "predikat": list(Predikat)})
 
     @r.post("/keberatan/{keberatan_id}", name="followup_keberatan_decide_post")
@@ -392,8 +395,11 @@ def followup_pages_router() -> APIRouter:
     # ------------------------------------------------------------ pembinaan
     @r.get("/pembinaan", name="followup_plans_page")
     async def plans_page(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
-        plans = await pembinaan.plans(pool, who)
-        cases = await pembinaan.sanction_cases(pool, who) if who.has_role(Role.ADMIN_BKPSDM) else []
+        try:
+            plans = await pembinaan.plans(pool, who)
+            cases = await pembinaan.sanction_cases(pool, who) if who.has_role(Role.ADMIN_BKPSDM) else []
+        except DomainError as e:  # no regency to look in: a clear refusal rather than a 500
+            raise _raise(e) from e
         return _render(request, "pembinaan.html", {"principal": who, "plans": plans, "cases": cases})
 
     @r.post("/pembinaan/{plan_id}/{step}", name="followup_plan_post")
