@@ -43,6 +43,7 @@ from types import ModuleType
 
 import asyncpg
 import orjson
+from _infra import bench_database, infra  # noqa: I001 - sibling module of the bench scripts
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from kinerja_evaluation.bootstrap import DEFINITION
@@ -52,7 +53,7 @@ from kinerja_shared.contracts.activity import ActivityReported, ActivityVerified
 from kinerja_shared.contracts.base import Event
 from kinerja_shared.contracts.evaluation import Aspect, Direction, IndicatorTarget, SkpApproved
 from kinerja_shared.contracts.org import AsnUpserted, Gender, Location
-from kinerja_shared.db import ALL_REGENCIES, create_pool, load_migrations, migrate, provision_database, set_tenant
+from kinerja_shared.db import ALL_REGENCIES, create_pool, load_migrations, migrate, set_tenant
 from kinerja_shared.db import shared_migrations as plumbing
 from kinerja_shared.messaging.admin import ensure_topics, group_lag
 from kinerja_shared.messaging.consumer import Received
@@ -62,7 +63,6 @@ from kinerja_shared.settings import KafkaSettings
 from kinerja_shared.topics import ACTIVITY, SCORE, Topic, all_topic_specs
 
 ROOT = Path(__file__).resolve().parents[2]
-OWNER, APP, PASSWORD = "kinerja_bench_owner", "kinerja_bench_app", "kinerja-bench-only"
 PARTITIONS = 6
 
 
@@ -78,27 +78,11 @@ def _generator() -> ModuleType:
 
 
 def _infra() -> tuple[str, str]:
-    bootstrap, admin = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("KINERJA_TEST_ADMIN_DATABASE_URL")
-    if bootstrap and admin:
-        return bootstrap, admin
-    from kinerja_local.stack import ensure_infra
-
-    infra = ensure_infra(fast=True)
-    return infra.kafka_bootstrap, infra.pg_admin_dsn
+    return infra()
 
 
 async def _database(admin_dsn: str) -> tuple[str, str]:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        for role, extra in ((OWNER, "CREATEDB"), (APP, "")):
-            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(f"CREATE ROLE {role} LOGIN {extra} PASSWORD '{PASSWORD}'")
-    finally:
-        await conn.close()
-    name = f"bench_{secrets.token_hex(4)}"
-    await provision_database(admin_dsn, name, owner=OWNER, app_role=APP)
-    host = admin_dsn.split("@", 1)[1].rsplit("/", 1)[0]
-    app, owner = f"postgresql://{APP}:{PASSWORD}@{host}/{name}", f"postgresql://{OWNER}:{PASSWORD}@{host}/{name}"
+    app, owner = await bench_database(admin_dsn)
     await migrate(owner, plumbing() + load_migrations(ORG_MIGRATIONS, "shared-org")
                   + load_migrations(DEFINITION.migrations_dir, "evaluation"))  # fmt: skip
     return app, owner

@@ -33,10 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+from _infra import bench_database, infra  # noqa: I001 - sibling module of the bench scripts
 
-from kinerja_shared.db import provision_database
-
-OWNER, APP, PASSWORD = "kinerja_bench_owner", "kinerja_bench_app", "kinerja-bench-only"
 ANSWERS = [4, 3, 3, 4, 3, 4, 4, 3, 2]
 
 
@@ -51,27 +49,11 @@ def _tail(log: Path) -> str:
 
 
 def _infra() -> tuple[str, str]:
-    bootstrap, admin = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("KINERJA_TEST_ADMIN_DATABASE_URL")
-    if bootstrap and admin:
-        return bootstrap, admin
-    from kinerja_local.stack import ensure_infra
-
-    infra = ensure_infra(fast=True)
-    return infra.kafka_bootstrap, infra.pg_admin_dsn
+    return infra()
 
 
 async def _database(admin_dsn: str) -> tuple[str, str]:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        for role, extra in ((OWNER, "CREATEDB"), (APP, "")):
-            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(f"CREATE ROLE {role} LOGIN {extra} PASSWORD '{PASSWORD}'")
-    finally:
-        await conn.close()
-    name = f"bench_{secrets.token_hex(4)}"
-    await provision_database(admin_dsn, name, owner=OWNER, app_role=APP)
-    host = admin_dsn.split("@", 1)[1].rsplit("/", 1)[0]
-    return f"postgresql://{APP}:{PASSWORD}@{host}/{name}", f"postgresql://{OWNER}:{PASSWORD}@{host}/{name}"
+    return await bench_database(admin_dsn)
 
 
 async def _seed(owner_url: str, units: int) -> list[uuid.UUID]:

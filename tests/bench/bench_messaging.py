@@ -25,11 +25,12 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import asyncpg
+from _infra import bench_database, infra  # noqa: I001 - sibling module of the bench scripts
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from kinerja_shared.contracts import Envelope
 from kinerja_shared.contracts.activity import ActivityReported
-from kinerja_shared.db import create_pool, migrate, provision_database, shared_migrations
+from kinerja_shared.db import create_pool, migrate, shared_migrations
 from kinerja_shared.messaging import outbox
 from kinerja_shared.messaging.admin import ensure_topics, group_lag
 from kinerja_shared.messaging.consumer import PROCESSED, BatchConsumer, Received
@@ -37,32 +38,15 @@ from kinerja_shared.messaging.outbox import PUBLISHED, OutboxRelay
 from kinerja_shared.settings import KafkaSettings
 from kinerja_shared.topics import Topic, dlq_topic, retry_topic
 
-OWNER, APP, PASSWORD = "kinerja_bench_owner", "kinerja_bench_app", "kinerja-bench-only"
 PARTITIONS = 12
 
 
 def _infra() -> tuple[str, str]:
-    bootstrap, admin = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("KINERJA_TEST_ADMIN_DATABASE_URL")
-    if bootstrap and admin:
-        return bootstrap, admin
-    from kinerja_local.stack import ensure_infra
-
-    infra = ensure_infra(fast=True)
-    return infra.kafka_bootstrap, infra.pg_admin_dsn
+    return infra()
 
 
 async def _database(admin_dsn: str) -> tuple[str, str]:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        for role, extra in ((OWNER, "CREATEDB"), (APP, "")):
-            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(f"CREATE ROLE {role} LOGIN {extra} PASSWORD '{PASSWORD}'")
-    finally:
-        await conn.close()
-    name = f"bench_{secrets.token_hex(4)}"
-    await provision_database(admin_dsn, name, owner=OWNER, app_role=APP)
-    host = admin_dsn.split("@", 1)[1].rsplit("/", 1)[0]
-    app, owner = f"postgresql://{APP}:{PASSWORD}@{host}/{name}", f"postgresql://{OWNER}:{PASSWORD}@{host}/{name}"
+    app, owner = await bench_database(admin_dsn)
     await migrate(owner, shared_migrations())
     c = await asyncpg.connect(owner)
     await c.execute("CREATE TABLE applied (event_id uuid NOT NULL, asn_id uuid NOT NULL, minutes int NOT NULL)")
