@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
 
 from kinerja_evaluation.domain.errors import DomainError
 from kinerja_evaluation.domain.rules import RulesInvalid
@@ -39,3 +41,18 @@ def followup_errors() -> Iterator[None]:
         yield
     except DomainError as e:
         raise followup_http(e) from e
+
+
+class FollowupRoute(APIRoute):
+    """Any domain error a follow-up page did not handle itself becomes its HTTP answer, never a 500."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as e:
+                raise followup_http(e) from e
+
+        return route

@@ -19,7 +19,7 @@ from kinerja_evaluation.domain.errors import DomainError
 from kinerja_evaluation.domain.predikat import PREDIKAT_LABEL, Predikat
 from kinerja_evaluation.domain.rules import RuleSet, RulesInvalid
 from kinerja_evaluation.domain.scoring_rules import period_label
-from kinerja_evaluation.entrypoints.followup_errors import followup_errors, followup_http
+from kinerja_evaluation.entrypoints.followup_errors import FollowupRoute, followup_errors, followup_http
 from kinerja_evaluation.entrypoints.followup_routes import verify_base
 from kinerja_evaluation.service import annual, keberatan, pembinaan, rewards, training
 from kinerja_evaluation.service import rules as rules_service
@@ -127,7 +127,7 @@ def rules_from_form(form: Any, current: RuleSet) -> RuleSet:
 
 
 def followup_pages_router() -> APIRouter:
-    r = APIRouter(prefix="/tindak-lanjut", include_in_schema=False)
+    r = APIRouter(prefix="/tindak-lanjut", include_in_schema=False, route_class=FollowupRoute)
 
     @r.get("", name="followup_home")
     async def home(request: Request, who: CurrentPrincipal) -> Response:
