@@ -19,6 +19,7 @@ from kinerja_evaluation.domain.errors import DomainError
 from kinerja_evaluation.domain.predikat import PREDIKAT_LABEL, Predikat
 from kinerja_evaluation.domain.rules import RuleSet, RulesInvalid
 from kinerja_evaluation.domain.scoring_rules import period_label
+from kinerja_evaluation.entrypoints import policies as POLICY
 from kinerja_evaluation.entrypoints.followup_errors import FollowupRoute, followup_errors, followup_http
 from kinerja_evaluation.entrypoints.followup_routes import verify_base
 from kinerja_evaluation.service import annual, keberatan, pembinaan, rewards, training
@@ -134,7 +135,7 @@ def followup_pages_router() -> APIRouter:
         return _render(request, "home.html", {"principal": who, "admin": who.has_role(Role.ADMIN_BKPSDM)})
 
     # ------------------------------------------------------------ rules
-    @r.get("/aturan", name="followup_rules_page")
+    @r.get("/aturan", name="followup_rules_page", dependencies=[POLICY.REGENCY_MEMBER])
     async def rules_page(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         try:
             cur, history = await rules_service.read(pool, who)
@@ -155,7 +156,7 @@ def followup_pages_router() -> APIRouter:
             },
         )
 
-    @r.post("/aturan", name="followup_rules_post")
+    @r.post("/aturan", name="followup_rules_post", dependencies=[POLICY.REGENCY_MEMBER])
     async def rules_post(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         form = await request.form()
         with followup_errors():  # no regency to read rules from: 403/422, not a half-rendered form
@@ -187,7 +188,7 @@ def followup_pages_router() -> APIRouter:
         return _back(request, "/tindak-lanjut/aturan", f"Aturan versi {version} disimpan.")
 
     # ------------------------------------------------------------ annual rating
-    @r.get("/tahunan", name="followup_annual_page")
+    @r.get("/tahunan", name="followup_annual_page", dependencies=[POLICY.ANNUAL_READERS])
     async def annual_page(request: Request, pool: PoolDep, who: CurrentPrincipal, tahun: int | None = None) -> Response:
         year = tahun or _year()
         try:
@@ -218,7 +219,7 @@ def followup_pages_router() -> APIRouter:
         return _back(request, f"/tindak-lanjut/tahunan?tahun={year}", f"Disimpan: predikat {out['label']}.")
 
     # ------------------------------------------------------------ curve and finalisation
-    @r.get("/kurva", name="followup_curve_page")
+    @r.get("/kurva", name="followup_curve_page", dependencies=[POLICY.CURVE_READERS])
     async def curve_page(
         request: Request, pool: PoolDep, who: CurrentPrincipal, periode: str | None = None
     ) -> Response:
@@ -282,7 +283,7 @@ def followup_pages_router() -> APIRouter:
         return _back(request, f"/tindak-lanjut/kurva?periode={period}", msg)
 
     # ------------------------------------------------------------ results and keberatan
-    @r.get("/hasil", name="followup_results_page")
+    @r.get("/hasil", name="followup_results_page", dependencies=[POLICY.REGENCY_MEMBER])
     async def results_page(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         try:
             results = await annual.my_results(pool, who)
@@ -290,7 +291,7 @@ def followup_pages_router() -> APIRouter:
             raise _raise(e) from e
         return _render(request, "hasil.html", {"principal": who, "results": results})
 
-    @r.post("/keberatan", name="followup_keberatan_post")
+    @r.post("/keberatan", name="followup_keberatan_post", dependencies=[POLICY.REGENCY_MEMBER])
     async def keberatan_post(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         form = await request.form()
         links = tuple(x.strip() for x in str(form.get("evidence", "")).splitlines() if x.strip())[:10]
@@ -308,7 +309,7 @@ def followup_pages_router() -> APIRouter:
             )
         return _back(request, "/tindak-lanjut/keberatan", "Keberatan diajukan.")
 
-    @r.get("/keberatan", name="followup_keberatan_page")
+    @r.get("/keberatan", name="followup_keberatan_page", dependencies=[POLICY.REGENCY_MEMBER])
     async def keberatan_page(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         try:
             lists = await keberatan.listing(pool, who)
@@ -353,7 +354,7 @@ def followup_pages_router() -> APIRouter:
         )
 
     # ------------------------------------------------------------ rewards
-    @r.get("/penghargaan", name="followup_awards_page")
+    @r.get("/penghargaan", name="followup_awards_page", dependencies=[POLICY.BKPSDM])
     async def awards_page(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         try:
             awards = await rewards.listing(pool, who)
@@ -382,7 +383,7 @@ def followup_pages_router() -> APIRouter:
             return _back(request, "/tindak-lanjut/penghargaan", _reasons(e)[0])
         return _back(request, "/tindak-lanjut/penghargaan", "Keputusan penghargaan disimpan.")
 
-    @r.get("/penghargaan/{award_id}/piagam.pdf", name="followup_piagam")
+    @r.get("/penghargaan/{award_id}/piagam.pdf", name="followup_piagam", dependencies=[POLICY.REGENCY_MEMBER])
     async def piagam(award_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         try:
             pdf, code = await rewards.certificate(pool, who, award_id, verify_base(request))
@@ -393,7 +394,7 @@ def followup_pages_router() -> APIRouter:
         )
 
     # ------------------------------------------------------------ pembinaan
-    @r.get("/pembinaan", name="followup_plans_page")
+    @r.get("/pembinaan", name="followup_plans_page", dependencies=[POLICY.REGENCY_MEMBER])
     async def plans_page(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         try:
             plans = await pembinaan.plans(pool, who)
@@ -429,7 +430,7 @@ def followup_pages_router() -> APIRouter:
         return _back(request, "/tindak-lanjut/pembinaan", "Tersimpan.")
 
     # ------------------------------------------------------------ training
-    @r.get("/pelatihan", name="followup_training_page")
+    @r.get("/pelatihan", name="followup_training_page", dependencies=[POLICY.REGENCY_MEMBER])
     async def training_page(request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         year = _year()
         mine = await training.development_of(pool, who, who.asn_id, year) if who.asn_id else None
@@ -454,7 +455,7 @@ def followup_pages_router() -> APIRouter:
             return _back(request, "/tindak-lanjut/pelatihan", _reasons(e)[0])
         return _back(request, "/tindak-lanjut/pelatihan", "Pendaftaran tercatat.")
 
-    @r.get("/akses-pelatihan", name="followup_access_page")
+    @r.get("/akses-pelatihan", name="followup_access_page", dependencies=[POLICY.BKPSDM])
     async def access_page(request: Request, pool: PoolDep, who: CurrentPrincipal, tahun: int | None = None) -> Response:
         try:
             report = await training.equal_access_report(pool, who, tahun or _year())

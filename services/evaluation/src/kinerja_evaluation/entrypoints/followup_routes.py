@@ -16,6 +16,7 @@ from kinerja_evaluation.domain.capaian import Rating
 from kinerja_evaluation.domain.curve import OrgRating
 from kinerja_evaluation.domain.predikat import Predikat
 from kinerja_evaluation.domain.rules import RuleSet
+from kinerja_evaluation.entrypoints import policies as POLICY
 from kinerja_evaluation.entrypoints.followup_errors import followup_errors
 from kinerja_evaluation.service import annual, keberatan, pembinaan, rewards, training
 from kinerja_evaluation.service import rules as rules_service
@@ -127,7 +128,7 @@ def followup_api_router() -> APIRouter:
     r = APIRouter(prefix="/api/v1/followup", tags=["tindak lanjut"])
 
     # ------------------------------------------------------------ rules
-    @r.get("/rules", name="followup_rules")
+    @r.get("/rules", name="followup_rules", dependencies=[POLICY.REGENCY_MEMBER])
     async def get_rules(pool: PoolDep, who: CurrentPrincipal) -> dict[str, Any]:
         """The regency's current rule set (version 0 = defaults never saved) and its history."""
         with followup_errors():
@@ -144,7 +145,7 @@ def followup_api_router() -> APIRouter:
             }
 
     # ------------------------------------------------------------ annual evaluation, curve, finalisation
-    @r.get("/annual/{year}", name="followup_annual")
+    @r.get("/annual/{year}", name="followup_annual", dependencies=[POLICY.ANNUAL_READERS])
     async def annual_list(year: int, pool: PoolDep, who: CurrentPrincipal) -> dict[str, Any]:
         """The team (or regency) with the proposal from periodic results, explained, and the annual rating."""
         with followup_errors():
@@ -186,7 +187,7 @@ def followup_api_router() -> APIRouter:
             )
         return report.as_json()
 
-    @r.get("/results", name="followup_my_results")
+    @r.get("/results", name="followup_my_results", dependencies=[POLICY.REGENCY_MEMBER])
     async def my_results(pool: PoolDep, who: CurrentPrincipal) -> dict[str, Any]:
         with followup_errors():
             return {"results": await annual.my_results(pool, who)}
@@ -211,7 +212,7 @@ def followup_api_router() -> APIRouter:
                 pool, who, keberatan_id, keberatan.DecisionIn(body.accept, body.reason, body.new_predikat)
             )
 
-    @r.get("/keberatan", name="followup_keberatan_list")
+    @r.get("/keberatan", name="followup_keberatan_list", dependencies=[POLICY.REGENCY_MEMBER])
     async def objections(pool: PoolDep, who: CurrentPrincipal) -> dict[str, Any]:
         with followup_errors():
             return await keberatan.listing(pool, who)
@@ -268,7 +269,7 @@ def followup_api_router() -> APIRouter:
                 pool, who, award_id, rewards.AwardDecisionIn(body.approve, body.title, body.incentive, body.note)
             )
 
-    @r.get("/awards/{award_id}/piagam.pdf", name="followup_award_pdf")
+    @r.get("/awards/{award_id}/piagam.pdf", name="followup_award_pdf", dependencies=[POLICY.REGENCY_MEMBER])
     async def award_pdf(award_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal) -> Response:
         with followup_errors():
             pdf, code = await rewards.certificate(pool, who, award_id, verify_base(request))
@@ -277,12 +278,12 @@ def followup_api_router() -> APIRouter:
         )
 
     # ------------------------------------------------------------ pembinaan
-    @r.get("/pembinaan", name="followup_plans")
+    @r.get("/pembinaan", name="followup_plans", dependencies=[POLICY.REGENCY_MEMBER])
     async def plans(pool: PoolDep, who: CurrentPrincipal) -> dict[str, Any]:
         with followup_errors():
             return {"plans": await pembinaan.plans(pool, who)}
 
-    @r.get("/pembinaan/{plan_id}", name="followup_plan")
+    @r.get("/pembinaan/{plan_id}", name="followup_plan", dependencies=[POLICY.REGENCY_MEMBER])
     async def plan(plan_id: UUID, pool: PoolDep, who: CurrentPrincipal) -> dict[str, Any]:
         with followup_errors():
             return await pembinaan.plan(pool, who, plan_id)
@@ -317,7 +318,7 @@ def followup_api_router() -> APIRouter:
         return {"case_id": str(case_id)}
 
     # ------------------------------------------------------------ training (D1)
-    @r.get("/courses", name="followup_courses")
+    @r.get("/courses", name="followup_courses", dependencies=[POLICY.REGENCY_MEMBER])
     async def courses(pool: PoolDep, who: CurrentPrincipal) -> dict[str, Any]:
         with followup_errors():
             return {"courses": await training.catalogue(pool, who)}
@@ -332,7 +333,9 @@ def followup_api_router() -> APIRouter:
             )
         return {"course_id": str(cid)}
 
-    @r.post("/courses/{course_id}/enrolments", name="followup_enrol", status_code=201)
+    @r.post(
+        "/courses/{course_id}/enrolments", name="followup_enrol", dependencies=[POLICY.REGENCY_MEMBER], status_code=201
+    )
     async def enrol(course_id: UUID, body: EnrolBody, pool: PoolDep, who: CurrentPrincipal) -> dict[str, str]:
         with followup_errors():
             await training.enrol(pool, who, course_id, body.asn_id)

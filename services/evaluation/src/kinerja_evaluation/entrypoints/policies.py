@@ -17,3 +17,11 @@ ORG_READERS = Depends(require_roles(Role.ADMIN_BKPSDM, Role.ADMIN_PROVINSI, Role
 SELF_OR_CHAIN = Depends(require_roles(Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM, relation="self_or_superior_chain"))
 # the head of a unit (the use case checks headship)
 UNIT_HEAD = Depends(require_roles(Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM, relation="unit_head"))
+# a member of the regency's staff: ASN, atasan or regency HR (the use case decides what each may see)
+REGENCY_MEMBER = Depends(require_roles(Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM))
+# annual results: the regency's staff and the province's read-only roles
+ANNUAL_READERS = Depends(
+    require_roles(Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM, Role.ADMIN_PROVINSI, Role.INSPEKTORAT, scope=Scope.PROVINCE)
+)
+# the distribution curve: regency HR and superiors (their units)
+CURVE_READERS = Depends(require_roles(Role.ATASAN, Role.ADMIN_BKPSDM, relation="unit_superior"))
