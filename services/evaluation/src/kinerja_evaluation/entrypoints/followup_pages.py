@@ -335,7 +335,7 @@ def followup_pages_router() -> APIRouter:
         return _back(request, "/tindak-lanjut/keberatan", "Keputusan keberatan dicatat dan diumumkan.")
 
     # ------------------------------------------------------------ TPP
-    @r.get("/tpp", name="followup_tpp_page")
+    @r.get("/tpp", name="followup_tpp_page", dependencies=[POLICY.SELF_OR_CHAIN])
     async def tpp_page(
         request: Request, pool: PoolDep, who: CurrentPrincipal, bulan: str | None = None, asn: UUID | None = None
     ) -> Response:
