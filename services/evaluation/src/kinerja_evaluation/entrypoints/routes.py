@@ -29,12 +29,12 @@ from kinerja_evaluation.service.models import (
     SkpView,
 )
 from kinerja_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from kinerja_shared.policy import public
+from kinerja_shared.policy import Scope, public
 from kinerja_shared.runtime import PoolDep
 
 PERIOD = r"^\d{4}-(M(0[1-9]|1[0-2])|Q[1-4]|Y)$"
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN_BKPSDM))]
-ProvinceAdmin = Annotated[Principal, Depends(require_roles(Role.ADMIN_PROVINSI))]
+ProvinceAdmin = Annotated[Principal, Depends(require_roles(Role.ADMIN_PROVINSI, scope=Scope.PROVINCE))]
 Reader = Annotated[Principal, Depends(require_roles(Role.ADMIN_BKPSDM, Role.ADMIN_PROVINSI, Role.INSPEKTORAT))]
 
 
