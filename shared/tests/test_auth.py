@@ -376,7 +376,7 @@ async def test_dev_login_refuses_open_redirects(client: httpx.AsyncClient) -> No
     response = await client.post("/dev/login", data={"name": "Ops", "roles": "ops", "next": "//evil.test/x"})
     assert response.headers["location"] == "/evaluation/"
     response = await client.post(  # signed in now: a browser sends its Origin with the form (CSRF check)
-        "/dev/login", data={"name": "Ops", "roles": "ops", "next": "/feedback/skm"}, headers={"origin": "https://test"}
+        "/dev/login", data={"name": "Ops", "roles": "ops", "next": "/feedback/skm"}, headers={"origin": "http://test"}
     )
     assert response.headers["location"] == "/feedback/skm"
 

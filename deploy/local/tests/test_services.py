@@ -107,7 +107,9 @@ def test_up_starts_reuses_and_stops_services(tmp_path: Path, fake_repo: Path) ->
 
         status = run_cli(tmp_path, fake_repo, "status")
         assert status.returncode == 0
-        assert status.stdout.count("running") == 6  # postgres, kafka, 2 x (api, worker)
+        # postgres, kafka, 2 x (api, worker) and the nginx front door
+        assert status.stdout.count("running") == 7, status.stdout
+        assert any("frontdoor" in line and "running" in line for line in status.stdout.splitlines())
     finally:
         down = run_cli(tmp_path, fake_repo, "down")
         pg = json.loads((state / "state.json").read_text()).get("postgres", {}).get("dir", "")
