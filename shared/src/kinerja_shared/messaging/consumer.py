@@ -52,6 +52,7 @@ RETRIED = Counter("kinerja_consumer_retries_total", "Events sent to the retry to
 BATCH_SECONDS = Histogram("kinerja_consumer_batch_seconds", "Time to apply one batch", ["consumer"])
 LAG = Gauge("kinerja_consumer_lag", "Records behind the high watermark", ["consumer", "topic", "partition"])
 
+_CONFLICT_ATTEMPTS = 5
 _DB_DOWN = (
     OSError,
     asyncpg.InterfaceError,
@@ -295,13 +296,20 @@ class BatchConsumer:
         )
 
     async def _apply(self, items: list[tuple[ConsumerRecord[bytes, bytes], Received]], outcome: _Outcome) -> None:
-        try:
-            await self._transaction([r for _, r in items])
-            return
-        except _DB_DOWN:
-            raise
-        except Exception as e:  # one bad event must not sink the batch: isolate it
-            log.warning("batch failed; applying events one by one", consumer=self.name, error=repr(e))
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                await self._transaction([r for _, r in items])
+                return
+            except _DB_DOWN:
+                raise
+            except asyncpg.TransactionRollbackError as e:
+                # a deadlock or serialization failure with another worker is about timing, not the events: the
+                # whole batch again, after a short jittered pause, before suspecting any single event
+                log.info("batch conflicted with another worker; retrying", consumer=self.name, error=repr(e))
+                await asyncio.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # noqa: S311 - jitter
+            except Exception as e:  # one bad event must not sink the batch: isolate it
+                log.warning("batch failed; applying events one by one", consumer=self.name, error=repr(e))
+                break
         for rec, received in items:
             try:
                 await self._transaction([received])

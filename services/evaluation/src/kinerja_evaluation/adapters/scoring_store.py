@@ -276,6 +276,30 @@ def _match(periods: Iterable[str]) -> str:
     return _MATCH if any(p.endswith("-Y") for p in periods) else _EXACT
 
 
+async def lock_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str, UUID]]) -> None:
+    """Serialise the recomputation of these (asn, period) keys across workers: open the missing rows, then lock
+    them all in one sorted pass. Under READ COMMITTED the statements that follow see every fact committed by
+    whoever held a key before, so two workers (a rebalance, a zombie past its session) cannot each count only
+    their own half of an ASN's facts and overwrite the other (write skew)."""
+    if not keys:
+        return
+    await conn.execute(
+        """INSERT INTO scoring_period (asn_id, period, regency_id)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[]) ORDER BY 1, 2
+           ON CONFLICT (asn_id, period) DO NOTHING""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+    )
+    await conn.execute(
+        """SELECT 1 FROM scoring_period p
+           JOIN unnest($1::uuid[], $2::text[]) AS k(asn_id, period) USING (asn_id, period)
+           ORDER BY p.asn_id, p.period FOR UPDATE OF p""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+
+
 async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str, UUID]]) -> None:
     """Rebuild scoring_period for these keys from the fact tables (an annual key sums its year)."""
     if not keys:

@@ -329,6 +329,7 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
 
     # the period keys are created first, so the expansions below also find the ones this batch opened
     first = [(a, p, r) for (a, p), r in touched.keys.items()]
+    await store.lock_periods(conn, first)
     await store.recompute_periods(conn, first)
     extra: list[tuple[UUID, str, UUID]] = []
     extra += await store.keys_of_units(conn, touched.units)
@@ -338,6 +339,8 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
         extra += await store.keys_of_asn_years(conn, touched.asn_years)
     if touched.unit_members:
         extra += await store.keys_of_unit_members(conn, touched.unit_members)
+    # keys reached through a unit, an org placement or an SKP are rescored too: lock them before reading
+    await store.lock_periods(conn, [k for k in extra if (k[0], k[1]) not in touched.keys])
     for key_asn, key_period, key_regency in extra:
         touched.keys.setdefault((key_asn, key_period), key_regency)
     await store.recompute_month_minutes(conn, sorted(touched.activity_months))
