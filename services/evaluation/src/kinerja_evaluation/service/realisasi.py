@@ -20,6 +20,7 @@ from kinerja_evaluation.service.models import (
     RhkCapaian,
 )
 from kinerja_evaluation.service.org import RegencyConfig, load_config, now_jakarta
+from kinerja_shared import audit
 from kinerja_shared.auth import Principal
 from kinerja_shared.contracts.evaluation import RealisasiConfirmed, RealisasiReported, RealisasiReturned
 from kinerja_shared.db import tenant_transaction
@@ -140,6 +141,15 @@ async def confirm_realisasi(
                 confirmed_by=principal.asn_id,
             ),
         )
+        await audit.record(
+            conn,
+            actor=principal,
+            action=audit.AuditAction.REALISASI_CONFIRM,
+            subject_type="indicator",
+            subject_id=indicator_id,
+            regency_id=ind["regency_id"],
+            detail={"asn_id": ind["asn_id"], "period": period, "outcome": "confirmed"},
+        )
 
 
 async def return_realisasi(
@@ -172,6 +182,15 @@ async def return_realisasi(
                 returned_by=principal.asn_id,
                 comment=text,
             ),
+        )
+        await audit.record(
+            conn,
+            actor=principal,
+            action=audit.AuditAction.REALISASI_CONFIRM,
+            subject_type="indicator",
+            subject_id=indicator_id,
+            regency_id=ind["regency_id"],
+            detail={"asn_id": ind["asn_id"], "period": period, "outcome": "returned"},
         )
 
 

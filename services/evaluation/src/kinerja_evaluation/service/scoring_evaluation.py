@@ -26,6 +26,7 @@ from kinerja_evaluation.domain.score import COMPONENT_LABEL, Component
 from kinerja_evaluation.domain.scoring_rules import period_label, previous_period
 from kinerja_evaluation.domain.skp import PERIOD_PATTERN, Periodicity, current_period, period_bounds
 from kinerja_evaluation.service.access import assessors_of, require_asn, scope_of
+from kinerja_shared import audit
 from kinerja_shared.auth import Principal, Role
 from kinerja_shared.contracts.evaluation import (
     ExpectationRating,
@@ -135,7 +136,7 @@ async def evaluation_form(
     check_period(period)
     today = today or now_jakarta().date()
     async with tenant_transaction(pool, await scope_of(pool, principal)) as conn:
-        person = await conn.fetchrow("SELECT asn_id, name FROM asn WHERE asn_id = $1", asn_id)
+        person = await conn.fetchrow("SELECT asn_id, name, regency_id FROM asn WHERE asn_id = $1", asn_id)
         if person is None:
             raise NotFound("Pegawai tidak ditemukan.")
         await _check_assessor(conn, principal, asn_id, today)
@@ -144,6 +145,7 @@ async def evaluation_form(
         history = await conn.fetch(
             "SELECT * FROM scoring_evaluation WHERE asn_id = $1 AND period = $2 ORDER BY version DESC", asn_id, period
         )
+        await _audit_view(conn, principal, asn_id, person["regency_id"], period)
     detail = s["detail"] if s is not None else {}
     indicators = list(detail.get("indicators", []))
     rhk_cap = detail.get("rhk", {})
@@ -186,6 +188,22 @@ async def evaluation_form(
         proposed_perilaku=proposal,
         history=[dict(h) for h in history],
         next_version=(history[0]["version"] + 1) if history else 1,
+    )
+
+
+async def _audit_view(
+    conn: asyncpg.Connection, principal: Principal, asn_id: UUID, regency_id: UUID, period: str | None
+) -> None:
+    if principal.asn_id == asn_id:  # one's own evaluation is not a disclosure
+        return
+    await audit.record(
+        conn,
+        actor=principal,
+        action=audit.AuditAction.EVALUATION_VIEW,
+        subject_type="asn",
+        subject_id=asn_id,
+        regency_id=regency_id,
+        detail={"period": period} if period else {},
     )
 
 
@@ -289,6 +307,15 @@ async def submit_evaluation(
                 integrity_finding=body.integrity_finding,
             ),
         )
+        await audit.record(
+            conn,
+            actor=principal,
+            action=audit.AuditAction.EVALUATION_SUBMIT,
+            subject_type="evaluation",
+            subject_id=evaluation_id,
+            regency_id=person["regency_id"],
+            detail={"asn_id": asn_id, "period": body.period, "version": version, "predikat": result.value},
+        )
     return {"evaluation_id": str(evaluation_id), "version": version, "predikat": result.value,
             "predikat_label": result.label}  # fmt: skip
 
@@ -332,7 +359,7 @@ async def score_of(pool: asyncpg.Pool, principal: Principal, asn_id: UUID) -> di
 
             if principal.asn_id is None or principal.asn_id not in await superior_chain(conn, asn_id, today):
                 raise NotAllowed("Anda tidak berhak melihat skor pegawai ini.")
-        person = await conn.fetchrow("SELECT asn_id, name FROM org_asn WHERE asn_id = $1", asn_id)
+        person = await conn.fetchrow("SELECT asn_id, name, regency_id FROM org_asn WHERE asn_id = $1", asn_id)
         rows = await conn.fetch("SELECT * FROM scoring_score WHERE asn_id = $1 ORDER BY period", asn_id)
         periods = await conn.fetch("SELECT * FROM scoring_period WHERE asn_id = $1 ORDER BY period", asn_id)
         evaluations = await conn.fetch(
@@ -341,6 +368,8 @@ async def score_of(pool: asyncpg.Pool, principal: Principal, asn_id: UUID) -> di
             asn_id,
         )
         period = current_period(today, await _periodicity(conn, principal.regency_id)) if principal.regency_id else ""
+        if person is not None:
+            await _audit_view(conn, principal, asn_id, person["regency_id"], None)
     scores = [dict(r) for r in rows if not r["period"].endswith("-Y")]
     chosen = next((r for r in reversed(scores) if r["period"] == period), scores[-1] if scores else None)
     state = {r["period"]: dict(r) for r in periods}

@@ -40,6 +40,7 @@ from kinerja_evaluation.service.models import (
     SkpView,
 )
 from kinerja_evaluation.service.org import load_config, now_jakarta
+from kinerja_shared import audit
 from kinerja_shared.auth import Principal
 from kinerja_shared.contracts.evaluation import (
     Aspect as EventAspect,
@@ -339,6 +340,19 @@ async def submit_skp(pool: asyncpg.Pool, principal: Principal, skp_id: UUID, *, 
                 version=skp["version"],
             ),
         )
+        await _audit(conn, principal, audit.AuditAction.SKP_SUBMIT, skp)
+
+
+async def _audit(conn: asyncpg.Connection, principal: Principal, action: str, skp: asyncpg.Record) -> None:
+    await audit.record(
+        conn,
+        actor=principal,
+        action=action,
+        subject_type="skp",
+        subject_id=skp["skp_id"],
+        regency_id=skp["regency_id"],
+        detail={"asn_id": skp["asn_id"], "year": skp["year"], "version": skp["version"]},
+    )
 
 
 async def _decidable(conn: asyncpg.Connection, principal: Principal, skp_id: UUID, today: date) -> asyncpg.Record:
@@ -412,6 +426,7 @@ async def approve_skp(pool: asyncpg.Pool, principal: Principal, skp_id: UUID, *,
                 ),
             ),
         )
+        await _audit(conn, principal, audit.AuditAction.SKP_APPROVE, skp)
 
 
 async def request_revision(
@@ -444,6 +459,7 @@ async def request_revision(
                 comment=text,
             ),
         )
+        await _audit(conn, principal, audit.AuditAction.SKP_REJECT, skp)
 
 
 async def revise_skp(
@@ -531,7 +547,10 @@ async def get_skp(pool: asyncpg.Pool, principal: Principal, skp_id: UUID, *, tod
     async with tenant_transaction(pool, scope) as conn:
         skp = await _skp(conn, skp_id)
         await check_can_view(conn, principal, skp["asn_id"], today)
-        return await _view(conn, skp)
+        view = await _view(conn, skp)
+        if skp["asn_id"] != principal.asn_id:  # someone else's SKP: who looked is accountable
+            await _audit(conn, principal, audit.AuditAction.SKP_VIEW, skp)
+        return view
 
 
 async def _view(conn: asyncpg.Connection, skp: asyncpg.Record) -> SkpView:
