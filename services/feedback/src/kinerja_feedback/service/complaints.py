@@ -22,6 +22,7 @@ from kinerja_feedback.domain.complaints import (
 )
 from kinerja_feedback.domain.errors import InvalidInput, NotFound
 from kinerja_feedback.service.common import Directory, UnitInfo, ensure_unit_staff
+from kinerja_shared import audit
 from kinerja_shared.auth import Principal
 from kinerja_shared.contracts.feedback import (
     CitizenVerdict,
@@ -235,6 +236,20 @@ async def _staff_complaint(
     return row, unit, actor
 
 
+async def _audit(
+    conn: asyncpg.Connection, principal: Principal, action: str, complaint_id: UUID, regency_id: UUID, step: str
+) -> None:
+    await audit.record(
+        conn,
+        actor=principal,
+        action=action,
+        subject_type="complaint",
+        subject_id=complaint_id,
+        regency_id=regency_id,
+        detail={"step": step},
+    )
+
+
 def _actor_id(principal: Principal, actor: UUID | None) -> UUID:
     # an admin without an ASN record still acts; events name an internal UUID either way
     return actor or uuid.uuid5(uuid.NAMESPACE_URL, f"kinerja:principal:{principal.sub}")
@@ -266,6 +281,7 @@ async def respond(
                     on_time=done_on <= c.response_due,
                 ),
             )
+        await _audit(conn, principal, audit.AuditAction.COMPLAINT_RESPOND, c.complaint_id, unit.regency_id, "respond")
         fresh = await conn.fetchrow(_SELECT + " WHERE c.complaint_id = $1", complaint_id)
         return await _view(conn, fresh, at.astimezone(JAKARTA).date())
 
@@ -292,6 +308,7 @@ async def assign(
                 assigned_asn_id=asn_id,
             ),
         )
+        await _audit(conn, principal, audit.AuditAction.COMPLAINT_RESPOND, c.complaint_id, unit.regency_id, "assign")
         fresh = await conn.fetchrow(_SELECT + " WHERE c.complaint_id = $1", complaint_id)
         return await _view(conn, fresh, at.astimezone(JAKARTA).date())
 
@@ -321,6 +338,7 @@ async def resolve(
                 on_time=done_on <= c.resolution_due,
             ),
         )
+        await _audit(conn, principal, audit.AuditAction.COMPLAINT_RESPOND, c.complaint_id, unit.regency_id, "resolve")
         fresh = await conn.fetchrow(_SELECT + " WHERE c.complaint_id = $1", complaint_id)
         return await _view(conn, fresh, done_on)
 
@@ -351,6 +369,15 @@ async def list_for_unit(
                WHERE c.unit_id = $1 ORDER BY c.filed_at DESC LIMIT 500""",
             unit_id,
         )
+        await audit.record(
+            conn,
+            actor=principal,
+            action=audit.AuditAction.COMPLAINT_VIEW,
+            subject_type="unit",
+            subject_id=unit_id,
+            regency_id=unit.regency_id,
+            detail={"step": "list", "rows": len(found)},
+        )
     out = []
     for r in found:
         c = db.complaint_from(r)
@@ -378,4 +405,7 @@ async def staff_view(
         if row is None:
             raise NotFound("Pengaduan tidak ditemukan.", field="complaint_id", reason="unknown complaint")
         await ensure_unit_staff(conn, principal, await directory.require_unit(row["unit_id"]))
-        return await _view(conn, row, today)
+        view = await _view(conn, row, today)
+        # the page shows the reporter's name and contact: who saw them is on record
+        await _audit(conn, principal, audit.AuditAction.COMPLAINT_VIEW, complaint_id, row["regency_id"], "view")
+        return view

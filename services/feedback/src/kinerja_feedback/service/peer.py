@@ -28,6 +28,7 @@ from kinerja_feedback.domain.peer import (
 )
 from kinerja_feedback.domain.periods import parse_period
 from kinerja_feedback.service.common import Directory, scope_of
+from kinerja_shared import audit
 from kinerja_shared.auth import Principal, Role
 from kinerja_shared.contracts.feedback import BerakhlakValue, PeerFeedbackSummarized, ValueSummary
 from kinerja_shared.db import tenant_transaction
@@ -270,6 +271,16 @@ async def summary(
                 if r["comment"]:
                     comments.append(r["comment"])
             answered = len(answers)
+        if principal.asn_id != ratee:  # a superior or HR reading someone's 360 results
+            await audit.record(
+                conn,
+                actor=principal,
+                action=audit.AuditAction.PEER_SUMMARY_VIEW,
+                subject_type="asn",
+                subject_id=ratee,
+                regency_id=regency[0],
+                detail={"period": period, "answered": answered},
+            )
     cfg = await directory.config(regency[0])
     s = summarize(answers, min_raters=cfg.peer_min_raters)
     return PeerView(
