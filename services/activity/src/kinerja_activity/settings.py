@@ -27,3 +27,16 @@ class ActivitySettings(_Base):  # type: ignore[valid-type,misc]
         validation_alias=AliasChoices("ACTIVITY_OVERDUE_SCAN_SECONDS"),
         description="how often the worker looks for activities waiting too long for verification",
     )
+    alpa_scan_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        validation_alias=AliasChoices("ACTIVITY_ALPA_SCAN_SECONDS"),
+        description="how often the worker closes ended working days (day-end alpa marks)",
+    )
+    alpa_lookback_days: int = Field(
+        default=7,
+        ge=1,
+        le=62,
+        validation_alias=AliasChoices("ACTIVITY_ALPA_LOOKBACK_DAYS"),
+        description="how many days back the day-end job catches up after the worker was down",
+    )

@@ -46,10 +46,16 @@ class ActivityVerified(Event):
 
 @event("id.kinerja.activity.rejected.v1", topic=ACTIVITY, source=SOURCE, subject="activity_id")
 class ActivityRejected(Event):
+    """The activity's current revision ends without counting: the superior rejected it (the ASN may revise it),
+    or, with `withdrawn`, the ASN withdrew (tarik) it while it was pending (final; `verifier_id` is the ASN)."""
+
     activity_id: UUID
     asn_id: UUID
     verifier_id: UUID
     reason: str = Field(max_length=500)
+    withdrawn: bool = Field(
+        default=False, description="True when the ASN withdrew their own pending activity; it will not come back"
+    )
 
 
 class AttendanceStatus(StrEnum):

@@ -96,10 +96,11 @@ async def existing_by_id(conn: asyncpg.Connection, ids: Sequence[UUID]) -> dict[
 async def day_ranges(
     conn: asyncpg.Connection, asn_id: UUID, days: Sequence[date]
 ) -> list[tuple[UUID, date, time, time]]:
-    """The ASN's activity ranges on these days that still occupy time (rejected ones wait to be revised)."""
+    """The ASN's activity ranges on these days that still occupy time (rejected ones wait to be revised,
+    withdrawn ones are gone)."""
     rows = await conn.fetch(
         "SELECT activity_id, activity_date, start_time, end_time FROM activity"
-        " WHERE asn_id = $1 AND activity_date = ANY($2::date[]) AND status <> 'ditolak'",
+        " WHERE asn_id = $1 AND activity_date = ANY($2::date[]) AND status IN ('menunggu', 'diverifikasi')",
         asn_id,
         list(days),
     )
@@ -186,9 +187,9 @@ SELECT o.asn_id, o.name, o.position_title,
 FROM team JOIN org_asn o USING (asn_id)
 LEFT JOIN attendance_day ad ON ad.asn_id = o.asn_id AND ad.work_date = $2
 LEFT JOIN LATERAL (SELECT count(*) AS n, sum(minutes) AS m FROM activity a
-                   WHERE a.asn_id = o.asn_id AND a.activity_date = $2) t ON true
+                   WHERE a.asn_id = o.asn_id AND a.activity_date = $2 AND a.status <> 'ditarik') t ON true
 LEFT JOIN LATERAL (SELECT description, start_time, end_time, reported_at FROM activity a
-                   WHERE a.asn_id = o.asn_id AND a.activity_date = $2
+                   WHERE a.asn_id = o.asn_id AND a.activity_date = $2 AND a.status <> 'ditarik'
                    ORDER BY reported_at DESC LIMIT 1) last ON true
 LEFT JOIN LATERAL (SELECT count(*) AS n FROM activity a
                    WHERE a.asn_id = o.asn_id AND a.status = 'menunggu') p ON true

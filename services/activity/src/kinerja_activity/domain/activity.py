@@ -27,6 +27,7 @@ class ActivityStatus(StrEnum):
     PENDING = "menunggu"
     VERIFIED = "diverifikasi"
     REJECTED = "ditolak"
+    WITHDRAWN = "ditarik"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +150,25 @@ def check_draft(
 
 
 def ensure_editable(status: ActivityStatus) -> None:
-    """An ASN may change a pending or rejected activity; a verified one is final."""
+    """An ASN may change a pending or rejected activity; a verified or withdrawn one is final."""
     if status is ActivityStatus.VERIFIED:
         raise StateConflict("Kegiatan sudah diverifikasi atasan dan tidak dapat diubah.", "activity_verified")
+    if status is ActivityStatus.WITHDRAWN:
+        raise StateConflict("Kegiatan sudah ditarik dan tidak dapat diubah.", "activity_withdrawn")
+
+
+def ensure_withdrawable(status: ActivityStatus) -> bool:
+    """The ASN may withdraw (tarik) an activity only while it waits for verification.
+
+    True to apply, False when already withdrawn (a retried tap is a no-op); a decided one raises (HTTP 409).
+    """
+    if status is ActivityStatus.PENDING:
+        return True
+    if status is ActivityStatus.WITHDRAWN:
+        return False
+    if status is ActivityStatus.VERIFIED:
+        raise StateConflict("Kegiatan sudah diverifikasi dan tidak dapat ditarik.", "already_verified")
+    raise StateConflict("Hanya kegiatan yang menunggu verifikasi yang dapat ditarik.", "already_rejected")
 
 
 def ensure_verifiable(status: ActivityStatus, *, approve: bool) -> bool:
@@ -166,6 +183,8 @@ def ensure_verifiable(status: ActivityStatus, *, approve: bool) -> bool:
         return False
     if status is ActivityStatus.VERIFIED:
         raise StateConflict("Kegiatan sudah diverifikasi.", "already_verified")
+    if status is ActivityStatus.WITHDRAWN:
+        raise StateConflict("Kegiatan sudah ditarik oleh pegawai.", "withdrawn")
     raise StateConflict("Kegiatan sudah ditolak; menunggu perbaikan dari pegawai.", "already_rejected")
 
 

@@ -22,6 +22,7 @@ from kinerja_activity.domain.activity import (
     TimeRange,
     check_draft,
     ensure_editable,
+    ensure_withdrawable,
     minutes_between,
     open_period_start,
     quota_percent,
@@ -29,7 +30,9 @@ from kinerja_activity.domain.activity import (
 from kinerja_activity.domain.errors import InvalidInput, NotAllowed, NotFound, StateConflict, Violation
 from kinerja_activity.domain.evidence import CheckedEvidence, check_evidence
 from kinerja_activity.service.commands import ActivityIn
-from kinerja_shared.contracts.activity import ActivityReported
+from kinerja_shared import audit
+from kinerja_shared.auth import Principal
+from kinerja_shared.contracts.activity import ActivityRejected, ActivityReported
 from kinerja_shared.db import tenant_transaction
 from kinerja_shared.messaging import outbox
 from kinerja_shared.web import JAKARTA
@@ -292,6 +295,68 @@ async def revise_activity(
         return updated
 
 
+WITHDRAWN_REASON = "Ditarik oleh pegawai."
+
+
+def actor_of(caller: Caller, principal: Principal | None) -> audit.Actor | Principal:
+    """The audit actor: the signed-in principal, or (service-level callers, tests) the ASN behind the caller."""
+    return principal if principal is not None else audit.Actor(sub=f"asn:{caller.asn_id}", asn_id=caller.asn_id)
+
+
+async def withdraw_activity(
+    pool: asyncpg.Pool, caller: Caller, activity_id: UUID, *, now: datetime, principal: Principal | None = None
+) -> asyncpg.Record:
+    """The ASN withdraws (tarik) their own activity while it waits for verification; verified or rejected → 409.
+
+    Sent as ActivityRejected(withdrawn=True): for evaluation a withdrawal ends the revision exactly like a
+    rejection (no longer pending, never counted), so its consumer needs no change. Withdrawing twice is a no-op.
+    """
+    async with tenant_transaction(pool, [caller.regency_id]) as conn:
+        await repo.lock_asn(conn, caller.asn_id)
+        row = await conn.fetchrow(
+            f"SELECT {repo.ACTIVITY_COLUMNS} FROM activity WHERE activity_id = $1 FOR UPDATE",  # noqa: S608
+            activity_id,
+        )
+        if row is None or row["asn_id"] != caller.asn_id:
+            raise NotFound("kegiatan tidak ditemukan")
+        if not ensure_withdrawable(ActivityStatus(row["status"])):
+            return row
+        rules, _ = await repo.rules(conn, caller.regency_id)
+        if row["activity_date"] < open_period_start(_local_today(now), rules.report_grace_days):
+            raise StateConflict("Periode pelaporan kegiatan ini sudah ditutup.", "closed_period")
+        updated = await conn.fetchrow(
+            f"""UPDATE activity SET status = 'ditarik', withdrawn_at = $2, updated_at = $2
+                WHERE activity_id = $1 RETURNING {repo.ACTIVITY_COLUMNS}""",  # noqa: S608 - constant columns
+            activity_id,
+            now,
+        )
+        assert updated is not None
+        await outbox.add(
+            conn,
+            ActivityRejected(
+                regency_id=caller.regency_id,
+                occurred_at=now,
+                activity_id=activity_id,
+                asn_id=caller.asn_id,
+                verifier_id=caller.asn_id,
+                reason=WITHDRAWN_REASON,
+                withdrawn=True,
+            ),
+        )
+        await repo.notify_live(conn, caller.regency_id)
+        await audit.record(
+            conn,
+            actor=actor_of(caller, principal),
+            action="activity.withdraw",
+            subject_type="activity",
+            subject_id=activity_id,
+            regency_id=caller.regency_id,
+            detail={"revision": updated["revision"]},
+            at=now,
+        )
+        return updated
+
+
 class EvidenceStore(Protocol):
     async def put(self, sha256: str, content: bytes) -> None: ...
 
@@ -380,7 +445,7 @@ async def month_summary(pool: asyncpg.Pool, caller: Caller, month: date) -> Mont
     async with tenant_transaction(pool, [caller.regency_id]) as conn:
         rules, _ = await repo.rules(conn, caller.regency_id)
         r = await conn.fetchrow(
-            """SELECT coalesce(sum(minutes) FILTER (WHERE status <> 'ditolak'), 0) AS reported,
+            """SELECT coalesce(sum(minutes) FILTER (WHERE status IN ('menunggu', 'diverifikasi')), 0) AS reported,
                       coalesce(sum(minutes) FILTER (WHERE status = 'diverifikasi'), 0) AS verified,
                       count(*) FILTER (WHERE status = 'menunggu') AS pending,
                       count(*) FILTER (WHERE status = 'ditolak') AS rejected

@@ -35,12 +35,12 @@ from kinerja_shared.db import tenant_transaction
 from kinerja_shared.messaging import outbox
 from kinerja_shared.web import JAKARTA
 
-_DAY_COLUMNS = (
+DAY_COLUMNS = (
     "asn_id, work_date, regency_id, status, check_in, check_out, apel_attended, late_minutes, early_leave_minutes"
 )
 
 
-def _event(row: asyncpg.Record, now: datetime) -> AttendanceRecorded:
+def day_event(row: asyncpg.Record, now: datetime) -> AttendanceRecorded:
     return AttendanceRecorded(
         regency_id=row["regency_id"],
         occurred_at=now,
@@ -84,7 +84,9 @@ async def _upsert_present(
         asn_id,
         work_date,
     )
-    if cur is not None and cur["status"] != AttendanceStatus.PRESENT.value:
+    if cur is not None and cur["status"] == AttendanceStatus.ABSENT.value:
+        cur = None  # a scan imported after the day-end job proves presence: alpa becomes hadir
+    elif cur is not None and cur["status"] != AttendanceStatus.PRESENT.value:
         return None
     new_in = min((t for t in (cur["check_in"] if cur else None, check_in) if t is not None), default=None)
     new_out = max((t for t in (cur["check_out"] if cur else None, check_out) if t is not None), default=None)
@@ -98,7 +100,7 @@ async def _upsert_present(
                 check_in_lat, check_in_lon, check_out_lat, check_out_lon, late_minutes, early_leave_minutes,
                 source, updated_at)
             VALUES ($1, $2, $3, 'hadir', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            ON CONFLICT (asn_id, work_date) DO UPDATE SET check_in = excluded.check_in,
+            ON CONFLICT (asn_id, work_date) DO UPDATE SET status = 'hadir', check_in = excluded.check_in,
                 check_out = excluded.check_out,
                 check_in_lat = coalesce(excluded.check_in_lat, d.check_in_lat),
                 check_in_lon = coalesce(excluded.check_in_lon, d.check_in_lon),
@@ -106,7 +108,7 @@ async def _upsert_present(
                 check_out_lon = coalesce(excluded.check_out_lon, d.check_out_lon),
                 late_minutes = excluded.late_minutes, early_leave_minutes = excluded.early_leave_minutes,
                 source = excluded.source, updated_at = excluded.updated_at
-            RETURNING {_DAY_COLUMNS}""",  # noqa: S608 - constant columns
+            RETURNING {DAY_COLUMNS}""",  # noqa: S608 - constant columns
         asn_id,
         work_date,
         regency_id,
@@ -136,7 +138,7 @@ async def check_in_out(
     async with tenant_transaction(pool, [caller.regency_id]) as conn:
         _, hours = await repo.rules(conn, caller.regency_id)
         cur = await conn.fetchrow(
-            f"SELECT {_DAY_COLUMNS} FROM attendance_day WHERE asn_id = $1 AND work_date = $2",  # noqa: S608
+            f"SELECT {DAY_COLUMNS} FROM attendance_day WHERE asn_id = $1 AND work_date = $2",  # noqa: S608
             caller.asn_id,
             work_date,
         )
@@ -162,7 +164,7 @@ async def check_in_out(
         if row is None:
             assert cur is not None
             return cur
-        await outbox.add(conn, _event(row, now))
+        await outbox.add(conn, day_event(row, now))
         await repo.notify_live(conn, caller.regency_id)
         return row
 
@@ -223,7 +225,7 @@ async def import_fingerprint(pool: asyncpg.Pool, regency_id: UUID, text: str, *,
                 )
                 if row is not None:
                     changed += 1
-                    events.append(_event(row, now))
+                    events.append(day_event(row, now))
         if events:
             await outbox.add_many(conn, events)
             await repo.notify_live(conn, regency_id)
@@ -278,7 +280,7 @@ async def record_leave(
                 ON CONFLICT (asn_id, work_date) DO UPDATE SET status = excluded.status, source = excluded.source,
                     leave_id = excluded.leave_id, updated_at = excluded.updated_at, late_minutes = 0,
                     early_leave_minutes = 0
-                RETURNING {_DAY_COLUMNS}""",  # noqa: S608 - constant columns
+                RETURNING {DAY_COLUMNS}""",  # noqa: S608 - constant columns
             asn_id,
             regency_id,
             status.value,
@@ -298,7 +300,7 @@ async def record_leave(
                 working_days=len(days),
                 recorded_by=recorded_by,
             ),
-            *(_event(r, now) for r in sorted(rows, key=lambda r: r["work_date"])),
+            *(day_event(r, now) for r in sorted(rows, key=lambda r: r["work_date"])),
         ]
         await outbox.add_many(conn, events)
         await repo.notify_live(conn, regency_id)
@@ -331,7 +333,7 @@ async def record_apel(
                 ON CONFLICT (asn_id, work_date) DO UPDATE SET apel_attended = excluded.apel_attended,
                     updated_at = excluded.updated_at
                 WHERE d.status = 'hadir' AND d.apel_attended IS DISTINCT FROM excluded.apel_attended
-                RETURNING {_DAY_COLUMNS}""",  # noqa: S608 - constant columns
+                RETURNING {DAY_COLUMNS}""",  # noqa: S608 - constant columns
             work_date,
             regency_id,
             now,
@@ -339,7 +341,7 @@ async def record_apel(
             [True] * len(attended) + [False] * len(missed),
         )
         if rows:
-            await outbox.add_many(conn, [_event(r, now) for r in rows])
+            await outbox.add_many(conn, [day_event(r, now) for r in rows])
             await repo.notify_live(conn, regency_id)
     return len(rows)
 
@@ -350,7 +352,7 @@ async def month_attendance(pool: asyncpg.Pool, caller: Caller, month: date) -> l
     async with tenant_transaction(pool, [caller.regency_id]) as conn:
         return list(
             await conn.fetch(
-                f"SELECT {_DAY_COLUMNS} FROM attendance_day WHERE asn_id = $1 AND work_date >= $2"  # noqa: S608
+                f"SELECT {DAY_COLUMNS} FROM attendance_day WHERE asn_id = $1 AND work_date >= $2"  # noqa: S608
                 " AND work_date < $3 ORDER BY work_date",
                 caller.asn_id,
                 first,

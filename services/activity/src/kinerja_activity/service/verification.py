@@ -14,7 +14,9 @@ from kinerja_activity.adapters import repository as repo
 from kinerja_activity.domain.activity import ActivityStatus, ensure_verifiable
 from kinerja_activity.domain.calendar import working_days_waited
 from kinerja_activity.domain.errors import NotAllowed, NotFound
-from kinerja_activity.service.activities import Caller
+from kinerja_activity.service.activities import Caller, actor_of
+from kinerja_shared import audit
+from kinerja_shared.auth import Principal
 from kinerja_shared.contracts.activity import ActivityRejected, ActivityVerificationOverdue, ActivityVerified
 from kinerja_shared.contracts.base import Event
 from kinerja_shared.db import ALL_REGENCIES, tenant_transaction
@@ -30,6 +32,7 @@ async def decide(
     approve: bool,
     reason: str = "",
     now: datetime,
+    principal: Principal | None = None,
 ) -> list[UUID]:
     """Approve (one or many) or reject activities; all or nothing. Returns the ids whose state changed.
 
@@ -96,6 +99,18 @@ async def decide(
         else:
             await outbox.add_many(conn, events)
         await repo.notify_live(conn, verifier.regency_id)
+        actor = actor_of(verifier, principal)
+        for r in to_change:  # last: the audit append holds its lock until commit
+            await audit.record(
+                conn,
+                actor=actor,
+                action=audit.AuditAction.ACTIVITY_VERIFY if approve else "activity.reject",
+                subject_type="activity",
+                subject_id=r["activity_id"],
+                regency_id=r["regency_id"],
+                detail={"asn_id": r["asn_id"], "status": status.value, "minutes": r["minutes"]},
+                at=now,
+            )
         return [r["activity_id"] for r in to_change]
 
 
