@@ -16,8 +16,10 @@ from pydantic import ValidationError
 
 from kinerja_evaluation.domain.capaian import RATING_LABEL, Rating
 from kinerja_evaluation.domain.errors import DomainError
+from kinerja_evaluation.domain.predikat import PREDIKAT_LABEL, Predikat
 from kinerja_evaluation.domain.skp import (
     BERAKHLAK_LABEL,
+    PERIOD_PATTERN,
     STATUS_LABEL,
     UNITS,
     Aspect,
@@ -29,7 +31,7 @@ from kinerja_evaluation.domain.skp import (
 )
 from kinerja_evaluation.entrypoints import policies as POLICY
 from kinerja_evaluation.entrypoints.errors import as_http
-from kinerja_evaluation.service import org, realisasi, skp
+from kinerja_evaluation.service import org, province, realisasi, skp
 from kinerja_evaluation.service.access import scope_of
 from kinerja_evaluation.service.models import CommentIn, RealisasiIn, RhkIn, SkpIn, SkpView
 from kinerja_shared.auth import PROVINCE_ROLES, CurrentPrincipal, OptionalPrincipal, Principal, Role
@@ -419,5 +421,47 @@ def pages_router() -> APIRouter:
         return _render(request, "evaluation/kaskade.html",
                        {"principal": who, "units": units, "tree": tree, "unit_id": unit_id, "year": year})  # fmt: skip
 
+    @r.get("/provinsi", dependencies=[POLICY.PROVINCE], response_class=HTMLResponse, name="provinsi")
+    async def provinsi(request: Request, pool: PoolDep, who: CurrentPrincipal, periode: str | None = None) -> Response:
+        """Province roles compare their regencies: average score and predikat distribution in a period."""
+        today = org.now_jakarta().date()
+        period = periode if periode and PERIOD_PATTERN.match(periode) else current_period(today, Periodicity.QUARTERLY)
+        try:
+            rows = await province.regency_comparison(pool, who, period)
+        except DomainError as e:
+            raise as_http(e) from e
+        return _render(request, "evaluation/provinsi.html", {"principal": who, "period": period, "rows": rows,
+                                                             **province_charts(rows)})  # fmt: skip
+
     _ = Rating
     return r
+
+
+PREDIKAT_COLOURS = {  # colour-blind-safe (Okabe–Ito), best to worst
+    Predikat.SANGAT_BAIK: "#009E73", Predikat.BAIK: "#56B4E9", Predikat.BUTUH_PERBAIKAN: "#E69F00",
+    Predikat.KURANG: "#D55E00", Predikat.SANGAT_KURANG: "#CC79A7",
+}  # fmt: skip
+
+
+def province_charts(rows: list[province.RegencyRow]) -> dict[str, Any]:
+    """Chart.js configs (data-chart, built here: the CSP allows no inline script) for the province page."""
+    labels = [r.name for r in rows]
+    average = {
+        "type": "bar",
+        "data": {"labels": labels, "datasets": [{"label": "Rata-rata skor",
+                 "data": [float(r.average) if r.average is not None else None for r in rows],
+                 "backgroundColor": "#0072B2"}]},
+        "options": {"indexAxis": "y", "maintainAspectRatio": False, "scales": {"x": {"min": 0, "suggestedMax": 100}},
+                    "plugins": {"legend": {"display": False}}},
+    }  # fmt: skip
+    spread = {
+        "type": "bar",
+        "data": {"labels": labels, "datasets": [
+            {"label": PREDIKAT_LABEL[p], "data": [float(r.share(p)) for r in rows],
+             "backgroundColor": PREDIKAT_COLOURS[p]} for p in Predikat]},
+        "options": {"indexAxis": "y", "maintainAspectRatio": False, "scales": {
+            "x": {"stacked": True, "min": 0, "max": 100, "title": {"display": True, "text": "% pegawai berpredikat"}},
+            "y": {"stacked": True}}},
+    }  # fmt: skip
+    return {"chart_average": average, "chart_spread": spread, "chart_height": 60 + 34 * len(rows),
+            "PREDIKATS": list(Predikat), "PREDIKAT_LABEL": PREDIKAT_LABEL}  # fmt: skip

@@ -25,3 +25,5 @@ ANNUAL_READERS = Depends(
 )
 # the distribution curve: regency HR and superiors (their units)
 CURVE_READERS = Depends(require_roles(Role.ATASAN, Role.ADMIN_BKPSDM, relation="unit_superior"))
+# the province's read-only roles, across the regencies of their province
+PROVINCE = Depends(require_roles(Role.ADMIN_PROVINSI, Role.INSPEKTORAT, scope=Scope.PROVINCE))

@@ -94,7 +94,12 @@ def scoring_pages_router() -> APIRouter:
         return _render(request, "evaluation/scoring/penilaian.html", ctx, status_code=status)
 
     @router.get("/penilaian/{asn_id}", name="penilaian_form")
-    async def form(asn_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal, period: str) -> Response:
+    async def form(
+        asn_id: UUID, request: Request, pool: PoolDep, who: CurrentPrincipal, period: str | None = None
+    ) -> Response:
+        # a link or bookmark without ?period= opens the current period, as the team page does (not a JSON 422)
+        if not period or not PERIOD_PATTERN.match(period):
+            period = await se.current_period_of(pool, who, se.now_jakarta().date())
         return await _form(request, pool, who, asn_id, period)
 
     @router.post("/penilaian/{asn_id}", name="penilaian_kirim")
