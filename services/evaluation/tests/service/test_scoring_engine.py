@@ -19,6 +19,7 @@ import pytest
 from kinerja_evaluation.bootstrap import DEFINITION
 from kinerja_evaluation.domain.scoring_rules import notification_id
 from kinerja_evaluation.entrypoints.scoring_subscribers import on_scoring_facts
+from kinerja_evaluation.service.scoring_engine import rescore
 from kinerja_shared.contracts import Envelope
 from kinerja_shared.contracts.activity import (
     ActivityRejected,
@@ -384,6 +385,49 @@ async def test_attendance_latest_record_of_a_day_wins_in_any_order(sc: Scoring) 
     await deliver(sc.pool, [late])
     [p] = await sc.rows("SELECT working_days, days_on_time, late_days FROM scoring_period WHERE asn_id = $1", asn)
     assert (p["working_days"], p["days_on_time"], p["late_days"]) == (1, 1, 0)
+
+
+async def _full_rescore(sc: Scoring) -> int:
+    """Rescore every key as if all its inputs had changed; returns how many ScoreUpdated that staged."""
+    async with sc.pool.acquire() as conn, conn.transaction():
+        await set_tenant(conn, ALL_REGENCIES)
+        keys = [(r["asn_id"], r["period"]) for r in await conn.fetch("SELECT asn_id, period FROM scoring_period")]
+        return await rescore(conn, keys)
+
+
+async def test_keys_whose_score_inputs_did_not_change_are_not_rescored_yet_end_as_if_they_were(sc: Scoring) -> None:
+    """Unverified reports, rejections, overdue notices, a superseded attendance record and verified minutes move
+    only the period's counts: the engine patches them into the explanation instead of rescoring (S1 inputs are
+    unchanged), and the result equals a full rescore of every key, row for row."""
+    o = Office()
+    asn, other, ind = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    a1, a2, a3, a4 = (uuid.uuid4() for _ in range(4))
+    day = date(2026, 2, 2)
+    await deliver(sc.pool, [o.unit_fact(), o.asn_fact(asn), o.asn_fact(other),
+                            o.skp(asn, [(D(10), "higher", D(100))], ids=[ind]),
+                            o.attendance(asn, day, at=T0 + timedelta(hours=1))])  # fmt: skip
+    first = await sc.score(asn, "2026-Q1")
+    assert first is not None and first["detail"]["pending_activities"] == 0
+    updates = len(await sc.outbox("score.updated.v1"))
+    await deliver(sc.pool, [o.reported(asn, a1, ind, 3), o.reported(asn, a2, None, 0), o.reported(other, a4, None, 0)])
+    await deliver(sc.pool, [ActivityRejected(regency_id=o.regency, occurred_at=T0, activity_id=a2, asn_id=asn,
+                                             verifier_id=uuid.uuid4(), reason="bukti kurang"),
+                            o.verified(asn, a3, minutes=45),  # minutes without a report: no quantity yet
+                            o.attendance(asn, day, late=30, at=T0)])  # older than the day's record  # fmt: skip
+    s = await sc.score(asn, "2026-Q1")
+    assert s is not None and s["score"] == first["score"] and s["changes"] == first["changes"]
+    assert (s["detail"]["pending_activities"], s["detail"]["verified_minutes"]) == (1, 45)
+    # a brand-new key (another ASN's first activity) still gets its score row
+    assert (await sc.score(other, "2026-Q1")) is not None
+    assert len(await sc.outbox("score.updated.v1")) == updates
+    before = await sc.rows("SELECT * FROM scoring_score ORDER BY asn_id, period")
+    assert await _full_rescore(sc) == 0
+    assert await sc.rows("SELECT * FROM scoring_score ORDER BY asn_id, period") == before
+    # the verification of a reported quantity does move S1 (Table P3: 3 of 10)
+    await deliver(sc.pool, [o.verified(asn, a1)])
+    s = await sc.score(asn, "2026-Q1")
+    assert s is not None and s["hasil_capaian"] == D("30.00") and s["detail"]["verified_activities"] == 2
+    assert len(await sc.outbox("score.updated.v1")) == updates + 1
 
 
 # ---------------------------------------------------------------- Table R1 through the engine

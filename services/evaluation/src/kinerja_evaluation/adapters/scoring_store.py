@@ -28,9 +28,12 @@ async def periodicities(conn: asyncpg.Connection, regencies: Iterable[UUID]) -> 
 
 
 # ---------------------------------------------------------------- merges
-async def merge_activities(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> list[tuple[UUID, str, UUID]]:
+async def merge_activities(
+    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[UUID, str, UUID, bool, UUID]]:
     """rows: (activity_id, asn_id, regency_id, activity_date, period, year, indicator_id, minutes, quantity,
-    revision, rejections, verified, verified_minutes, overdue), one per activity; returns the keys touched."""
+    revision, rejections, verified, verified_minutes, overdue), one per activity; returns the keys touched as
+    (asn, period, regency, verified after the merge, activity)."""
     if not rows:
         return []
     out = await conn.fetch(
@@ -54,10 +57,10 @@ async def merge_activities(conn: asyncpg.Connection, rows: Sequence[tuple[Any, .
              verified_minutes = CASE WHEN excluded.verified THEN excluded.verified_minutes
                                      ELSE a.verified_minutes END,
              overdue = a.overdue OR excluded.overdue
-           RETURNING asn_id, period, regency_id""",
+           RETURNING asn_id, period, regency_id, verified, activity_id""",
         *_cols(rows, 14),
     )
-    return [(r["asn_id"], r["period"], r["regency_id"]) for r in out if r["period"] is not None]
+    return [tuple(r) for r in out if r["period"] is not None]
 
 
 async def merge_attendance(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -300,12 +303,13 @@ async def lock_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str,
     )
 
 
-async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str, UUID]]) -> None:
-    """Rebuild scoring_period for these keys from the fact tables (an annual key sums its year)."""
+async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str, UUID]]) -> set[Key]:
+    """Rebuild scoring_period for these keys from the fact tables (an annual key sums its year); returns the keys
+    whose score inputs among them (working days, days on time, innovations) changed."""
     if not keys:
-        return
+        return set()
     match = _match(k[1] for k in keys)
-    await conn.execute(
+    rows = await conn.fetch(
         f"""WITH k AS (SELECT DISTINCT ON (asn_id, period) * FROM unnest($1::uuid[], $2::text[], $3::uuid[])
                        AS k(asn_id, period, regency_id)),
             act AS (SELECT k.asn_id, k.period,
@@ -325,7 +329,11 @@ async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID,
             inn AS (SELECT k.asn_id, k.period, count(*) AS n
                     FROM k JOIN scoring_innovation x ON x.asn_id = k.asn_id AND (x.period = k.period
                          OR (k.period LIKE '%-Y' AND left(x.period, 4) = left(k.period, 4)))
-                    GROUP BY k.asn_id, k.period)
+                    GROUP BY k.asn_id, k.period),
+            -- the rows as they were: every CTE of the statement sees the snapshot before the upsert
+            old AS (SELECT x.asn_id, x.period, x.working_days, x.days_on_time, x.innovations
+                    FROM k JOIN scoring_period x USING (asn_id, period)),
+            up AS (
         INSERT INTO scoring_period AS p (asn_id, period, regency_id, verified_minutes, verified_activities,
             pending_activities, working_days, days_on_time, late_days, late_minutes, absent_days, excused_days,
             innovations)
@@ -345,11 +353,42 @@ async def recompute_periods(conn: asyncpg.Connection, keys: Sequence[tuple[UUID,
               IS DISTINCT FROM
               (excluded.verified_minutes, excluded.verified_activities, excluded.pending_activities,
                excluded.working_days, excluded.days_on_time, excluded.late_days, excluded.late_minutes,
-               excluded.absent_days, excluded.excused_days, excluded.innovations)""",  # noqa: S608 - constant
+               excluded.absent_days, excluded.excused_days, excluded.innovations)
+        RETURNING p.asn_id, p.period, p.working_days, p.days_on_time, p.innovations)
+        SELECT up.asn_id, up.period FROM up LEFT JOIN old USING (asn_id, period)
+        WHERE (old.working_days, old.days_on_time, old.innovations)
+              IS DISTINCT FROM (up.working_days, up.days_on_time, up.innovations)""",  # noqa: S608 - constant
         [k[0] for k in keys],
         [k[1] for k in keys],
         [k[2] for k in keys],
     )
+    return {(r["asn_id"], r["period"]) for r in rows}
+
+
+async def patch_counts(conn: asyncpg.Connection, keys: Sequence[Key]) -> list[Key]:
+    """Copy the period's activity counts into the score's detail (what a rescore would write: these keys' score
+    inputs did not change) in one statement; returns the keys that have no score row yet (to be scored)."""
+    if not keys:
+        return []
+    rows = await conn.fetch(
+        """WITH k AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS k(asn_id, period)),
+            patched AS (
+              UPDATE scoring_score s SET detail = s.detail || jsonb_build_object(
+                  'verified_minutes', p.verified_minutes, 'verified_activities', p.verified_activities,
+                  'pending_activities', p.pending_activities)
+              FROM k JOIN scoring_period p USING (asn_id, period)
+              WHERE s.asn_id = k.asn_id AND s.period = k.period
+                AND (s.detail -> 'verified_minutes', s.detail -> 'verified_activities',
+                     s.detail -> 'pending_activities')
+                    IS DISTINCT FROM (to_jsonb(p.verified_minutes), to_jsonb(p.verified_activities),
+                                      to_jsonb(p.pending_activities))
+              RETURNING s.asn_id)
+           SELECT k.asn_id, k.period FROM k
+           WHERE NOT EXISTS (SELECT 1 FROM scoring_score s WHERE s.asn_id = k.asn_id AND s.period = k.period)""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return [(r["asn_id"], r["period"]) for r in rows]
 
 
 async def recompute_month_minutes(conn: asyncpg.Connection, months: Sequence[tuple[UUID, Any]]) -> None:

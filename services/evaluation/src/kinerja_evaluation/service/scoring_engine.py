@@ -106,20 +106,20 @@ EVALUATION_LINK = "/evaluation/kinerja-saya"
 
 def check_fact(ev: Event) -> None:
     """Schema-valid but impossible facts are refused before anything is written (→ DLQ with the reason)."""
-    if isinstance(ev, SurveySubmitted):
+    if type(ev) is SurveySubmitted:
         check_survey(ev.answers)
-    elif isinstance(ev, AttendanceRecorded):
+    elif type(ev) is AttendanceRecorded:
         check_attendance(ev.status.value, ev.late_minutes, ev.early_leave_minutes)
-    elif isinstance(ev, (RealisasiConfirmed, RealisasiReported)):
+    elif type(ev) in (RealisasiConfirmed, RealisasiReported):
         if ev.realisasi < 0:
             raise ImpossibleFact("realisasi must not be negative")
-        if isinstance(ev, RealisasiConfirmed) and ev.capaian > Decimal(1000):
+        if type(ev) is RealisasiConfirmed and ev.capaian > Decimal(1000):
             raise ImpossibleFact("capaian above 1000% cannot come from Table P3")
-    elif isinstance(ev, PeerFeedbackSummarized):
+    elif type(ev) is PeerFeedbackSummarized:
         for v in ev.values:
             if v.di_atas + v.sesuai + v.di_bawah > ev.raters:
                 raise ImpossibleFact("more ratings than raters in the 360 summary")
-    elif isinstance(ev, PeriodicEvaluationSubmitted):
+    elif type(ev) is PeriodicEvaluationSubmitted:
         values = {v.value for v in ev.values}
         if values != {b.value for b in BerAkhlak}:
             raise ImpossibleFact("the evaluation must rate the seven BerAKHLAK values once each")
@@ -135,15 +135,18 @@ def _d(value: Decimal | None) -> str | None:
 
 @dataclass
 class _Touched:
-    keys: dict[tuple[UUID, str], UUID] = field(default_factory=dict)  # (asn, period) → regency
+    keys: dict[tuple[UUID, str], UUID] = field(default_factory=dict)  # (asn, period) → regency: period state
+    scored: set[tuple[UUID, str]] = field(default_factory=set)  # keys whose score inputs may have changed
     units: set[tuple[UUID, str]] = field(default_factory=set)
     asns_all: set[UUID] = field(default_factory=set)
     asn_years: set[tuple[UUID, int]] = field(default_factory=set)
     unit_members: set[UUID] = field(default_factory=set)
     activity_months: set[tuple[UUID, date]] = field(default_factory=set)
 
-    def add(self, asn: UUID, period: str, regency: UUID) -> None:
+    def add(self, asn: UUID, period: str, regency: UUID, *, scored: bool = True) -> None:
         self.keys[(asn, period)] = regency
+        if scored:
+            self.scored.add((asn, period))
 
 
 @dataclass
@@ -177,8 +180,9 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
     surveys: dict[tuple[UUID, str], list[Any]] = {}
     complaints: dict[UUID, list[Any]] = {}
 
+    # the contracts are concrete classes: type checks skip ABCMeta's isinstance, which is hot per event
     for ev, eid in zip(events, event_ids, strict=True):
-        if isinstance(ev, (ActivityReported, ActivityVerified, ActivityRejected, ActivityVerificationOverdue)):
+        if type(ev) in (ActivityReported, ActivityVerified, ActivityRejected, ActivityVerificationOverdue):
             row = activities.get(ev.activity_id)
             if row is None:
                 # activity_id, asn, regency, date, period, year, indicator, minutes, quantity, revision,
@@ -186,23 +190,23 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
                 row = [ev.activity_id, ev.asn_id, ev.regency_id, None, None, None, None, None, Decimal(0), 0, 0,
                        False, 0, False]  # fmt: skip
                 activities[ev.activity_id] = row
-            if isinstance(ev, (ActivityReported, ActivityVerified, ActivityVerificationOverdue)) and row[3] is None:
+            if type(ev) in (ActivityReported, ActivityVerified, ActivityVerificationOverdue) and row[3] is None:
                 row[3] = ev.activity_date
                 row[4] = period_for(ev.regency_id, ev.activity_date)
                 row[5] = ev.activity_date.year
-            if isinstance(ev, ActivityReported) and ev.revision > row[9]:
+            if type(ev) is ActivityReported and ev.revision > row[9]:
                 row[6], row[7], row[8], row[9] = ev.indicator_id or row[6], ev.minutes, ev.quantity, ev.revision
-            elif isinstance(ev, ActivityVerified):
+            elif type(ev) is ActivityVerified:
                 row[11], row[12] = True, ev.minutes
                 row[6] = row[6] or ev.indicator_id
-            elif isinstance(ev, ActivityRejected):
+            elif type(ev) is ActivityRejected:
                 row[10] += 1
-            elif isinstance(ev, ActivityVerificationOverdue):
+            elif type(ev) is ActivityVerificationOverdue:
                 row[13] = True
                 overdue.append(ev)
             if row[3] is not None:
                 touched.activity_months.add((ev.asn_id, row[3].replace(day=1)))
-        elif isinstance(ev, AttendanceRecorded):
+        elif type(ev) is AttendanceRecorded:
             period = period_for(ev.regency_id, ev.work_date)
             prev = attendance.get((ev.asn_id, ev.work_date))
             if prev is None or (prev[8], str(prev[9])) < (ev.occurred_at, str(eid)):
@@ -210,8 +214,9 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
                     ev.asn_id, ev.work_date, ev.regency_id, period, ev.work_date.year, ev.status.value,
                     ev.late_minutes, ev.early_leave_minutes, ev.occurred_at, eid,
                 )  # fmt: skip
-            touched.add(ev.asn_id, period, ev.regency_id)
-        elif isinstance(ev, SkpApproved):
+            # the score moves only if the day's counts do: recompute_periods tells
+            touched.add(ev.asn_id, period, ev.regency_id, scored=False)
+        elif type(ev) is SkpApproved:
             best = skps.get((ev.asn_id, ev.year))
             if best is None or best[4] < ev.version:  # within a batch too, the highest version wins
                 skps[(ev.asn_id, ev.year)] = (ev.asn_id, ev.year, ev.regency_id, ev.skp_id, ev.version)
@@ -236,17 +241,17 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
             day = _day(ev.occurred_at)
             if day.year == ev.year:
                 touched.add(ev.asn_id, period_for(ev.regency_id, day), ev.regency_id)
-        elif isinstance(ev, (RealisasiReported, RealisasiConfirmed, RealisasiReturned)):
+        elif type(ev) in (RealisasiReported, RealisasiConfirmed, RealisasiReturned):
             r = realisasi.setdefault(
                 (ev.indicator_id, ev.period),
                 [ev.indicator_id, ev.period, ev.asn_id, ev.regency_id, None, False, None, None],  # fmt: skip
             )
-            if isinstance(ev, RealisasiReported):
+            if type(ev) is RealisasiReported:
                 r[4] = ev.realisasi
-            elif isinstance(ev, RealisasiConfirmed) and not r[5]:  # a confirmation is final: the first stands
+            elif type(ev) is RealisasiConfirmed and not r[5]:  # a confirmation is final: the first stands
                 r[5], r[6], r[7] = True, ev.realisasi, ev.capaian
             touched.add(ev.asn_id, ev.period, ev.regency_id)
-        elif isinstance(ev, PeerFeedbackSummarized):
+        elif type(ev) is PeerFeedbackSummarized:
             scores = {v.value.value: v.score for v in ev.values}
             row_p = (
                 ev.asn_id, ev.period, ev.regency_id, ev.version, ev.raters, peer_points(scores),
@@ -257,7 +262,7 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
             if old is None or old[3] < ev.version:
                 peers[(ev.asn_id, ev.period)] = row_p
             touched.add(ev.asn_id, ev.period, ev.regency_id)
-        elif isinstance(ev, PeriodicEvaluationSubmitted):
+        elif type(ev) is PeriodicEvaluationSubmitted:
             ratings = {BerAkhlak(v.value): Rating(v.rating.value) for v in ev.values}
             row_a = (
                 ev.asn_id, ev.period, ev.regency_id, ev.evaluation_id, ev.version, ev.assessor_id,
@@ -268,18 +273,16 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
             if old_a is None or old_a[4] < ev.version:
                 assessments[(ev.asn_id, ev.period)] = row_a
             touched.add(ev.asn_id, ev.period, ev.regency_id)
-        elif isinstance(ev, InnovationVerified):
+        elif type(ev) is InnovationVerified:
             innovations.append((ev.innovation_id, ev.asn_id, ev.period, ev.regency_id, ev.title))
             touched.add(ev.asn_id, ev.period, ev.regency_id)
-        elif isinstance(ev, SurveySubmitted):
+        elif type(ev) is SurveySubmitted:
             s = surveys.setdefault((ev.unit_id, ev.period), [ev.unit_id, ev.period, ev.regency_id, 0] + [0] * 9)
             s[3] += 1
             for i, a in enumerate(ev.answers):
                 s[4 + i] += a
             touched.units.add((ev.unit_id, ev.period))
-        elif isinstance(
-            ev, (ComplaintFiled, ComplaintAssigned, ComplaintResponded, ComplaintResolved, ComplaintReviewed)
-        ):
+        elif type(ev) in (ComplaintFiled, ComplaintAssigned, ComplaintResponded, ComplaintResolved, ComplaintReviewed):
             c = complaints.setdefault(
                 ev.complaint_id,
                 [
@@ -297,24 +300,29 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
                 ],  # fmt: skip
             )
             c[4] = ev.assigned_asn_id or c[4]
-            if isinstance(ev, ComplaintFiled):
+            if type(ev) is ComplaintFiled:
                 c[3] = period_for(ev.regency_id, _day(ev.occurred_at))
-            elif isinstance(ev, ComplaintResponded):
+            elif type(ev) is ComplaintResponded:
                 c[5], c[6] = True, c[6] or ev.on_time
-            elif isinstance(ev, ComplaintResolved):
+            elif type(ev) is ComplaintResolved:
                 c[7], c[8] = True, c[8] or ev.on_time
-            elif isinstance(ev, ComplaintReviewed):
+            elif type(ev) is ComplaintReviewed:
                 if ev.verdict is CitizenVerdict.REOPENED:
                     c[9] += 1
                 else:
                     c[10] = True
-        elif isinstance(ev, AsnUpserted):
+        elif type(ev) is AsnUpserted:
             touched.asns_all.add(ev.asn_id)
-        elif isinstance(ev, UnitUpserted):
+        elif type(ev) is UnitUpserted:
             touched.unit_members.add(ev.unit_id)
 
-    for asn, period, regency in await store.merge_activities(conn, [tuple(r) for r in activities.values()]):
-        touched.add(asn, period, regency)
+    for asn, period, regency, verified, activity_id in await store.merge_activities(
+        conn, [tuple(r) for r in activities.values()]
+    ):
+        row = activities[activity_id]
+        # only a verified activity's reported quantity counts for capaian (P3); minutes, pending and rejection
+        # facts move the period's counts, not S1
+        touched.add(asn, period, regency, scored=verified and (row[11] or row[9] > 0))
     await store.merge_attendance(conn, list(attendance.values()))
     for asn, year in await store.merge_skps(conn, list(skps.values()), indicators):
         touched.asn_years.add((asn, year))
@@ -330,7 +338,7 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
     # the period keys are created first, so the expansions below also find the ones this batch opened
     first = [(a, p, r) for (a, p), r in touched.keys.items()]
     await store.lock_periods(conn, first)
-    await store.recompute_periods(conn, first)
+    touched.scored |= await store.recompute_periods(conn, first)
     extra: list[tuple[UUID, str, UUID]] = []
     extra += await store.keys_of_units(conn, touched.units)
     if touched.asns_all:
@@ -343,9 +351,13 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
     await store.lock_periods(conn, [k for k in extra if (k[0], k[1]) not in touched.keys])
     for key_asn, key_period, key_regency in extra:
         touched.keys.setdefault((key_asn, key_period), key_regency)
+        touched.scored.add((key_asn, key_period))
     await store.recompute_month_minutes(conn, sorted(touched.activity_months))
 
-    keys = list(touched.keys)
+    # keys whose score inputs cannot have moved keep their score; their detail's counts are patched in SQL, and
+    # the ones that have no score row yet are scored after all
+    counts_only = [k for k in touched.keys if k not in touched.scored]
+    keys = [k for k in touched.keys if k in touched.scored] + await store.patch_counts(conn, counts_only)
     published = await rescore(conn, keys)
     requests = _verification_pending(overdue, activities, period_for)
     requests += await _period_triggers(conn, fresh_versions)
