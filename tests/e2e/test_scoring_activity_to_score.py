@@ -9,12 +9,6 @@ and printed; its claim (p99) lives in tests/bench/bench_evaluation.py, not in a 
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +28,7 @@ from kinerja_shared.devissuer import ensure_keypair, mint_token
 from kinerja_shared.settings import KafkaSettings
 from kinerja_shared.testing.helpers import produce, wait_until
 from kinerja_shared.testing.plugin import MakeDatabase, MakeNamespace, ProvisionedDatabase
+from kinerja_shared.testing.processes import run_service
 from kinerja_shared.topics import EVALUATION, ORG
 from kinerja_shared.web import JAKARTA
 
@@ -41,44 +36,12 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ISSUER, AUDIENCE = "http://127.0.0.1/dev-issuer", "kinerja"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def process(svc: str, role: str, db: ProvisionedDatabase, kafka: KafkaSettings, tmp: Path
                   ) -> AsyncIterator[str]:  # fmt: skip
-    port = _port()
-    env = os.environ | {
-        "DATABASE_URL": db.app_url, "MIGRATION_DATABASE_URL": db.owner_url,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_NAMESPACE": kafka.topic_namespace,
-        "HTTP_PORT" if role == "api" else "WORKER_HTTP_PORT": str(port), "ROOT_PATH": f"/{svc}",
-        "KINERJA_ENV": "test", "DEV_ISSUER_KEY_FILE": str(tmp / "dev-issuer.pem"), "CONSUMER_BATCH_WAIT_MS": "50",
-    }  # fmt: skip
-    log_path = tmp / f"{svc}-{role}.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", f"kinerja_{svc}", role], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-
-            async def ready() -> bool:
-                if proc.poll() is not None:
-                    raise AssertionError(f"{svc} {role} exited: {log_path.read_text()[-2000:]}")
-                try:
-                    return (await client.get("/health/ready")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await wait_until(ready, timeout=90, what=f"{svc} {role} ready")
-        yield base
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(proc.wait, 40)
+    async with run_service(svc, role, db, kafka, tmp, env={"CONSUMER_BATCH_WAIT_MS": "50"}, ready_timeout=90,
+                           expect_clean_exit=False) as sp:  # fmt: skip
+        yield sp.base_url
 
 
 async def test_activity_verified_via_the_api_shows_in_the_score(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email
-import socket
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable
@@ -24,13 +23,7 @@ from kinerja_shared.contracts.org import AsnUpserted, Gender, Location, UnitUpse
 from kinerja_shared.db import connect, load_migrations, migrate
 from kinerja_shared.readmodels.org import MIGRATIONS_DIR as ORG_MIGRATIONS
 from kinerja_shared.testing.plugin import MakeDatabase, ProvisionedDatabase
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from kinerja_shared.testing.processes import free_port, run_service
 
 
 async def notify_database(make_database: MakeDatabase) -> ProvisionedDatabase:
@@ -234,60 +227,18 @@ async def notify_process(
     extra: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[Any, str]]:
     """`python -m kinerja_notify <role>` against the test database and namespace; SIGTERM on exit."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    import httpx
-
-    from kinerja_shared.testing.helpers import wait_until
-
-    port = free_port()
-    env = (
-        os.environ
-        | {
-            "DATABASE_URL": db.app_url,
-            "MIGRATION_DATABASE_URL": db.owner_url,
-            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-            "KAFKA_TOPIC_NAMESPACE": kafka.topic_namespace,
-            "HTTP_PORT" if role == "api" else "WORKER_HTTP_PORT": str(port),
-            "ROOT_PATH": "/notify",
-            "KINERJA_ENV": "test",
-            "DEV_ISSUER_KEY_FILE": str(tmp / "dev-issuer.pem"),
-            "CONSUMER_BATCH_WAIT_MS": "100",
-            "NOTIFY_SMTP_PORT": str(smtp_port),
-            "NOTIFY_MAIL_FROM": "Kinerja <noreply@kinerja.test>",
-            "NOTIFY_EMAIL_DOMAIN_RATE": "100000",
-            "NOTIFY_EMAIL_DOMAIN_BURST": "100000",
-            "NOTIFY_DISPATCH_POLL_S": "0.2",
-            "NOTIFY_RETRY_BASE_S": "0.2",
-            "NOTIFY_RETRY_MAX_S": "1",
-            "NOTIFY_SEND_LEASE_S": "3",
-            "LOG_LEVEL": "WARNING",
-        }
-        | (extra or {})
-    )
-    log_path = tmp / f"notify-{role}-{port}.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "kinerja_notify", role], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-
-            async def ready() -> bool:
-                if proc.poll() is not None:
-                    raise AssertionError(f"notify {role} exited: {log_path.read_text()[-3000:]}")
-                try:
-                    return (await client.get("/health/ready")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await wait_until(ready, timeout=60, what=f"notify {role} ready")
-        yield proc, base
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        code = await asyncio.to_thread(proc.wait, 40)
-        log.close()
-        assert code in (0, -9), f"notify {role} exited {code}: {log_path.read_text()[-3000:]}"
+    env = {
+        "NOTIFY_SMTP_PORT": str(smtp_port),
+        "NOTIFY_MAIL_FROM": "Kinerja <noreply@kinerja.test>",
+        "NOTIFY_EMAIL_DOMAIN_RATE": "100000",
+        "NOTIFY_EMAIL_DOMAIN_BURST": "100000",
+        "NOTIFY_DISPATCH_POLL_S": "0.2",
+        "NOTIFY_RETRY_BASE_S": "0.2",
+        "NOTIFY_RETRY_MAX_S": "1",
+        "NOTIFY_SEND_LEASE_S": "3",
+        "LOG_LEVEL": "WARNING",
+    } | (extra or {})
+    # a test may SIGKILL the process itself (crash scenarios): exit 0 or -9 are both clean endings here
+    async with run_service("notify", role, db, kafka, tmp, env=env, expect_clean_exit=False) as sp:
+        yield sp.proc, sp.base_url
+    assert sp.proc.returncode in (0, -9), f"notify {role} exited {sp.proc.returncode}: {sp.log()[-3000:]}"

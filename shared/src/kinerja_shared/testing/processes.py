@@ -69,7 +69,7 @@ async def run_service(
     """Start the process, wait for /health/ready, yield it; on exit SIGTERM it and (by default) require exit 0."""
     port = free_port()
     full_env = service_env(svc, role, db, kafka, tmp, port) | dict(env or {})
-    log_path = tmp / f"{svc}-{role}.log"
+    log_path = tmp / f"{svc}-{role}-{port}.log"  # two workers of one service may share a tmp dir
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", f"kinerja_{svc}", role], env=full_env, stdout=log, stderr=log)
     sp = ServiceProcess(proc, f"http://127.0.0.1:{port}", log_path)
