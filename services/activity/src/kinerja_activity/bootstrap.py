@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kinerja_activity.entrypoints.admin_pages import admin_pages_router
 from kinerja_activity.entrypoints.jobs import jobs
 from kinerja_activity.entrypoints.pages import pages_router
 from kinerja_activity.entrypoints.routes import api_router
@@ -16,7 +17,7 @@ DEFINITION = ServiceDefinition(
     title="Kegiatan Harian & Kehadiran",
     description="Laporan kegiatan harian ASN secara real-time, kehadiran, dan verifikasi oleh atasan langsung.",
     package_dir=Path(__file__).parent,
-    routers=lambda rt: [api_router(rt), pages_router(rt)],
+    routers=lambda rt: [api_router(rt), pages_router(rt), admin_pages_router(rt)],
     handlers=lambda _rt: {SkpApproved: on_skp_approved},
     worker_tasks=jobs,
     has_home=True,

@@ -33,7 +33,10 @@
     root.querySelectorAll("[data-sse-src]").forEach(function (el) {
       var es = new EventSource(el.getAttribute("data-sse-src"));
       var dot = el.getAttribute("data-sse-dot") && document.getElementById(el.getAttribute("data-sse-dot"));
-      es.addEventListener(el.getAttribute("data-sse-event") || "message", function (e) { el.innerHTML = e.data; });
+      es.addEventListener(el.getAttribute("data-sse-event") || "message", function (e) {
+        el.innerHTML = e.data;
+        charts(el);  // a pushed fragment may carry data-chart canvases
+      });
       es.onopen = function () { dot && dot.classList.add("on"); };
       es.onerror = function () { dot && dot.classList.remove("on"); };
     });

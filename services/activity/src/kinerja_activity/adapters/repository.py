@@ -183,7 +183,7 @@ SELECT o.asn_id, o.name, o.position_title,
        coalesce(t.n, 0) AS activities_today, coalesce(t.m, 0) AS minutes_today,
        last.description AS last_description, last.start_time AS last_start, last.end_time AS last_end,
        last.reported_at AS last_reported_at,
-       coalesce(p.n, 0) AS pending
+       coalesce(p.n, 0) AS pending, coalesce(vm.m, 0) AS verified_minutes_month
 FROM team JOIN org_asn o USING (asn_id)
 LEFT JOIN attendance_day ad ON ad.asn_id = o.asn_id AND ad.work_date = $2
 LEFT JOIN LATERAL (SELECT count(*) AS n, sum(minutes) AS m FROM activity a
@@ -193,6 +193,9 @@ LEFT JOIN LATERAL (SELECT description, start_time, end_time, reported_at FROM ac
                    ORDER BY reported_at DESC LIMIT 1) last ON true
 LEFT JOIN LATERAL (SELECT count(*) AS n FROM activity a
                    WHERE a.asn_id = o.asn_id AND a.status = 'menunggu') p ON true
+LEFT JOIN LATERAL (SELECT sum(minutes) AS m FROM activity a
+                   WHERE a.asn_id = o.asn_id AND a.status = 'diverifikasi'
+                     AND a.activity_date BETWEEN date_trunc('month', $2::date)::date AND $2) vm ON true
 ORDER BY o.name
 """
 

@@ -43,7 +43,10 @@ STATUS_LABEL = {
     ActivityStatus.PENDING.value: "Menunggu verifikasi",
     ActivityStatus.VERIFIED.value: "Diverifikasi",
     ActivityStatus.REJECTED.value: "Ditolak",
+    ActivityStatus.WITHDRAWN.value: "Ditarik",
 }
+TEAM_STATES = ("Hadir tepat waktu", "Terlambat", "Izin/cuti/dinas/sakit", "Alpa", "Belum absen")
+TEAM_COLORS = ("#2e7d32", "#f9a825", "#1565c0", "#c62828", "#9e9e9e")
 FIELD_LABEL = {
     "activity_date": "Tanggal",
     "start_time": "Jam mulai",
@@ -82,6 +85,47 @@ def team_summary(rows: list[Any]) -> dict[str, int]:
         "absent": sum(1 for r in rows if r["attendance"] is None),
         "pending": sum(r["pending"] for r in rows),
     }
+
+
+def team_state(row: Any) -> int:
+    """Index into TEAM_STATES of one subordinate's status today."""
+    status = row["attendance"]
+    if status is None or (status == "hadir" and row["check_in"] is None):
+        return 4
+    if status == "alpa":
+        return 3
+    if status != "hadir":
+        return 2
+    return 1 if (row["late_minutes"] or 0) > 0 else 0
+
+
+def team_charts(rows: list[Any], quota: int) -> dict[str, Any]:
+    """Chart.js configs (drawn by kinerja.js from data-chart; CSP allows no inline script)."""
+    counts = [0] * len(TEAM_STATES)
+    for row in rows:
+        counts[team_state(row)] += 1
+    names = [str(r["name"]) for r in rows]
+    status = {
+        "type": "doughnut",
+        "data": {"labels": list(TEAM_STATES), "datasets": [{"data": counts, "backgroundColor": list(TEAM_COLORS)}]},
+        "options": {"animation": False, "plugins": {"legend": {"position": "bottom"}}},
+    }
+    minutes = {
+        "type": "bar",
+        "data": {
+            "labels": names,
+            "datasets": [
+                {
+                    "label": "Menit terverifikasi bulan ini",
+                    "data": [int(r["verified_minutes_month"]) for r in rows],
+                    "backgroundColor": "#2e7d32",
+                },
+                {"label": f"Kuota ({quota} menit)", "data": [quota] * len(rows), "type": "line", "pointRadius": 0},
+            ],
+        },
+        "options": {"animation": False, "indexAxis": "y", "scales": {"x": {"min": 0}}},
+    }
+    return {"status": status, "minutes": minutes, "counts": dict(zip(TEAM_STATES, counts, strict=True))}
 
 
 def pages_router(_rt: Runtime) -> APIRouter:
@@ -218,6 +262,20 @@ def pages_router(_rt: Runtime) -> APIRouter:
             url += "?pesan=" + quote(msg)
         return RedirectResponse(url, status_code=303)
 
+    @r.post("/kegiatan/{activity_id}/tarik", name="kegiatan_tarik")
+    async def kegiatan_tarik(
+        activity_id: UUID, request: Request, pool: PoolDep, caller: CallerDep, principal: CurrentPrincipal
+    ) -> Response:
+        """Withdraw one's own pending activity from the Kegiatan Harian list."""
+        url = path_for(request, "kegiatan")
+        try:
+            await acts.withdraw_activity(pool, caller, activity_id, now=now(), principal=principal)
+        except StateConflict as e:
+            return RedirectResponse(url + "?pesan=" + quote(e.reason), status_code=303)
+        except NotFound:
+            return RedirectResponse(url + "?pesan=" + quote("Kegiatan tidak ditemukan."), status_code=303)
+        return RedirectResponse(url + "?pesan=" + quote("Kegiatan ditarik."), status_code=303)
+
     @r.get("/verifikasi", name="verifikasi", response_class=HTMLResponse)
     async def verifikasi(request: Request, pool: PoolDep, caller: CallerDep) -> Response:
         """Verifikasi: subordinates' pending activities, bulk approve, reject with a reason."""
@@ -236,7 +294,9 @@ def pages_router(_rt: Runtime) -> APIRouter:
         )
 
     @r.post("/verifikasi", name="verifikasi_submit")
-    async def verifikasi_submit(request: Request, pool: PoolDep, caller: CallerDep) -> Response:
+    async def verifikasi_submit(
+        request: Request, pool: PoolDep, caller: CallerDep, principal: CurrentPrincipal
+    ) -> Response:
         form = await request.form()
         action = str(form.get("aksi", "setujui"))
         url = path_for(request, "verifikasi")
@@ -246,12 +306,14 @@ def pages_router(_rt: Runtime) -> APIRouter:
                 reason = str(form.get("alasan", "")).strip()
                 if len(reason) < 3:
                     raise InvalidInput([Violation("alasan", "Alasan penolakan wajib diisi.", "missing")])
-                changed = await ver.decide(pool, caller, [target], approve=False, reason=reason, now=now())
+                changed = await ver.decide(
+                    pool, caller, [target], approve=False, reason=reason, now=now(), principal=principal
+                )
             else:
                 ids = [UUID(str(v)) for v in form.getlist("ids")]
                 if not ids:
                     raise InvalidInput([Violation("ids", "Pilih minimal satu kegiatan.", "missing")])
-                changed = await ver.decide(pool, caller, ids, approve=True, now=now())
+                changed = await ver.decide(pool, caller, ids, approve=True, now=now(), principal=principal)
         except ValueError:
             return RedirectResponse(url + "?pesan=Data+tidak+sah.", status_code=303)
         except (InvalidInput, StateConflict) as e:
@@ -267,8 +329,17 @@ def pages_router(_rt: Runtime) -> APIRouter:
     async def _team_html(request: Request, pool: Any, caller: acts.Caller) -> str:
         today = now().date()
         rows = await ver.team_today(pool, caller, today=today)
+        quota = (await acts.month_summary(pool, caller, today)).quota_minutes
         tpl = request.app.state.templates.env.get_template("activity/_tim.html")
-        html: str = tpl.render(request=request, rows=rows, summary=team_summary(rows), at=now(), today=today)
+        html: str = tpl.render(
+            request=request,
+            rows=rows,
+            summary=team_summary(rows),
+            charts=team_charts(rows, quota),
+            quota=quota,
+            at=now(),
+            today=today,
+        )
         return html
 
     @r.get("/tim", name="tim", response_class=HTMLResponse)

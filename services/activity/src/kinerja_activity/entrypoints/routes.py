@@ -9,11 +9,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kinerja_activity.adapters.evidence_store import FileEvidenceStore
+from kinerja_activity.domain.errors import Violation
 from kinerja_activity.entrypoints.common import CallerDep, caller_of, is_bkpsdm, mapped, now, violations_detail
 from kinerja_activity.service import activities as acts
+from kinerja_activity.service import admin
 from kinerja_activity.service import attendance as att
 from kinerja_activity.service import verification as ver
 from kinerja_activity.service.commands import ActivityIn, ApelIn, BulkApprove, CheckIn, Decision, LeaveIn, SyncBatch
@@ -114,6 +116,53 @@ def _manager(principal: Principal) -> acts.Caller | None:
     return None if is_bkpsdm(principal) else caller_of(principal)
 
 
+class SettingsIn(BaseModel):
+    """A regency's activity settings (BKPSDM); defaults are DOMAIN.md's (Tables T1, R1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    monthly_quota_minutes: int = Field(default=6750, ge=60, le=20_000, description="Table T1 quota")
+    report_grace_days: int = Field(default=5, ge=0, le=28, description="last month stays open until this day")
+    overdue_working_days: int = Field(default=2, ge=0, le=30, description="Table R1 verification_pending")
+    office_start: time = time(7, 30)
+    office_end: time = time(16, 0)
+    friday_end: time = time(16, 30)
+    alpa_start: date | None = Field(default=None, description="first day the day-end job may mark alpa; null = off")
+
+    def to_domain(self) -> admin.RegencySettings:
+        return admin.RegencySettings(**self.model_dump())
+
+
+class HolidayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    day: date
+    name: str = Field(min_length=3, max_length=120)
+
+
+class PinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asn_id: UUID
+
+
+BkpsdmDep = Annotated[Principal, Depends(require_roles(Role.ADMIN_BKPSDM))]
+
+
+def regency_of(principal: Principal) -> UUID:
+    if principal.regency_id is None:
+        raise HTTPException(403, "Akun ini tidak terhubung dengan daerah.")
+    regency: UUID = principal.regency_id
+    return regency
+
+
+def csv_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def api_router(_rt: Runtime) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["kegiatan"])
 
@@ -139,6 +188,12 @@ def api_router(_rt: Runtime) -> APIRouter:
     async def revise(activity_id: UUID, body: ActivityIn, pool: PoolDep, caller: CallerDep) -> ActivityOut:
         """Change a pending or rejected activity (verified ones are final: 409)."""
         row = await mapped(acts.revise_activity(pool, caller, activity_id, body, now=now()))
+        return activity_out(row)
+
+    @r.post("/activities/{activity_id}/withdraw", response_model=ActivityOut)
+    async def withdraw(activity_id: UUID, pool: PoolDep, caller: CallerDep, principal: CurrentPrincipal) -> ActivityOut:
+        """Withdraw (tarik) one's own activity while it waits for verification; decided ones answer 409."""
+        row = await mapped(acts.withdraw_activity(pool, caller, activity_id, now=now(), principal=principal))
         return activity_out(row)
 
     @r.post("/activities/sync", response_model=SyncOut)
@@ -209,17 +264,25 @@ def api_router(_rt: Runtime) -> APIRouter:
         }
 
     @r.post("/activities/{activity_id}/decision", response_model=ChangedOut)
-    async def decide(activity_id: UUID, body: Decision, pool: PoolDep, caller: CallerDep) -> ChangedOut:
+    async def decide(
+        activity_id: UUID, body: Decision, pool: PoolDep, caller: CallerDep, principal: CurrentPrincipal
+    ) -> ChangedOut:
         """The direct (or acting) superior approves, or rejects with a reason."""
         changed = await mapped(
-            ver.decide(pool, caller, [activity_id], approve=body.approve, reason=body.reason, now=now())
+            ver.decide(
+                pool, caller, [activity_id], approve=body.approve, reason=body.reason, now=now(), principal=principal
+            )
         )
         return ChangedOut(changed=changed)
 
     @r.post("/verifications/approve", response_model=ChangedOut)
-    async def bulk_approve(body: BulkApprove, pool: PoolDep, caller: CallerDep) -> ChangedOut:
+    async def bulk_approve(
+        body: BulkApprove, pool: PoolDep, caller: CallerDep, principal: CurrentPrincipal
+    ) -> ChangedOut:
         """Approve many at once (all or nothing); already approved ones are skipped."""
-        changed = await mapped(ver.decide(pool, caller, body.activity_ids, approve=True, now=now()))
+        changed = await mapped(
+            ver.decide(pool, caller, body.activity_ids, approve=True, now=now(), principal=principal)
+        )
         return ChangedOut(changed=changed)
 
     @r.get("/verifications/pending")
@@ -256,16 +319,13 @@ def api_router(_rt: Runtime) -> APIRouter:
     async def import_csv(
         pool: PoolDep,
         principal: Annotated[Principal, Depends(require_roles(Role.ADMIN_BKPSDM))],
-        file: Annotated[UploadFile, File(description="ekspor mesin sidik jari: asn_id,waktu")],
+        file: Annotated[UploadFile, File(description="ekspor mesin sidik jari: pin,waktu (atau asn_id,waktu)")],
     ) -> dict[str, object]:
         """BKPSDM imports a fingerprint-machine export; bad lines are reported, the rest applied."""
         raw = await file.read(20 * 1024 * 1024 + 1)
         if len(raw) > 20 * 1024 * 1024:
             raise HTTPException(413, "Berkas terlalu besar (maksimal 20 MB).")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
+        text = csv_text(raw)
         assert principal.regency_id is not None
         res = await mapped(att.import_fingerprint(pool, principal.regency_id, text, now=now()))
         return {
@@ -308,4 +368,80 @@ def api_router(_rt: Runtime) -> APIRouter:
         )
         return {"changed": n}
 
+    @r.get("/settings", response_model=SettingsIn)
+    async def get_settings(pool: PoolDep, principal: BkpsdmDep) -> SettingsIn:
+        """The regency's activity settings (defaults when never saved)."""
+        s = await admin.get_settings(pool, regency_of(principal))
+        return SettingsIn.model_validate(s, from_attributes=True)
+
+    @r.put("/settings", response_model=SettingsIn)
+    async def put_settings(body: SettingsIn, pool: PoolDep, principal: BkpsdmDep) -> SettingsIn:
+        """Change the regency's settings (audited)."""
+        await mapped(admin.save_settings(pool, principal, regency_of(principal), body.to_domain(), now=now()))
+        return body
+
+    @r.get("/holidays")
+    async def holidays(pool: PoolDep, principal: BkpsdmDep, year: int | None = None) -> list[dict[str, object]]:
+        """The regency's holidays of a year (default this year)."""
+        rows = await admin.list_holidays(pool, regency_of(principal), year or now().year)
+        return [{"day": x["day"], "name": x["name"]} for x in rows]
+
+    @r.post("/holidays", status_code=201)
+    async def add_holiday(body: HolidayIn, pool: PoolDep, principal: BkpsdmDep) -> dict[str, object]:
+        """Add (or rename) a holiday; weekends are refused (422)."""
+        await mapped(admin.add_holiday(pool, principal, regency_of(principal), body.day, body.name, now=now()))
+        return {"day": body.day, "name": body.name}
+
+    @r.delete("/holidays/{day}", status_code=204)
+    async def remove_holiday(day: date, pool: PoolDep, principal: BkpsdmDep) -> Response:
+        await mapped(admin.remove_holiday(pool, principal, regency_of(principal), day, now=now()))
+        return Response(status_code=204)
+
+    @r.get("/fingerprint-pins")
+    async def pins(pool: PoolDep, principal: BkpsdmDep) -> list[dict[str, object]]:
+        """Machine PIN → ASN mapping of the regency."""
+        return [dict(x) for x in await admin.list_pins(pool, regency_of(principal))]
+
+    @r.put("/fingerprint-pins/{pin}")
+    async def set_pin(pin: str, body: PinIn, pool: PoolDep, principal: BkpsdmDep) -> dict[str, object]:
+        """Map one machine PIN to an ASN of the regency (422 for a bad PIN or an unknown ASN)."""
+        p = await mapped(_checked_pin(pin))
+        _, errors = await mapped(
+            admin.set_pins(pool, principal, regency_of(principal), [(0, p, body.asn_id)], now=now())
+        )
+        if errors:
+            raise HTTPException(422, violations_detail([v for _, v in errors]))
+        return {"pin": p, "asn_id": body.asn_id}
+
+    @r.delete("/fingerprint-pins/{pin}", status_code=204)
+    async def remove_pin(pin: str, pool: PoolDep, principal: BkpsdmDep) -> Response:
+        await mapped(admin.remove_pin(pool, principal, regency_of(principal), pin, now=now()))
+        return Response(status_code=204)
+
+    @r.post("/fingerprint-pins/import")
+    async def import_pins(
+        pool: PoolDep,
+        principal: BkpsdmDep,
+        file: Annotated[UploadFile, File(description="CSV pin,asn_id")],
+    ) -> dict[str, object]:
+        """Upload a PIN mapping (`pin,asn_id`); bad lines are reported, the rest saved."""
+        raw = await file.read(2 * 1024 * 1024 + 1)
+        if len(raw) > 2 * 1024 * 1024:
+            raise HTTPException(413, "Berkas terlalu besar (maksimal 2 MB).")
+        pairs, errors = await mapped(_parse_pins(csv_text(raw)))
+        saved, unknown = await mapped(admin.set_pins(pool, principal, regency_of(principal), pairs, now=now()))
+        errs = sorted(errors + unknown, key=lambda e: e[0])
+        return {
+            "saved": saved,
+            "errors": [{"line": n, "field": v.field, "reason": v.reason, "type": v.code} for n, v in errs],
+        }
+
     return r
+
+
+async def _checked_pin(pin: str) -> str:
+    return admin.check_pin(pin)
+
+
+async def _parse_pins(text: str) -> tuple[list[tuple[int, str, UUID]], list[tuple[int, Violation]]]:
+    return admin.parse_pin_csv(text)

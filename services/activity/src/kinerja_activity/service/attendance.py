@@ -176,49 +176,79 @@ class ImportResult:
     errors: list[tuple[int, Violation]]
 
 
-def parse_fingerprint_csv(text: str) -> tuple[dict[UUID, list[datetime]], list[tuple[int, Violation]]]:
-    """Scan log as exported by fingerprint machines: header `asn_id,waktu` (or `id_pegawai`), one scan per row,
-    waktu `YYYY-MM-DD HH:MM[:SS]` local time (WIB) or ISO 8601 with offset; `;` separators are accepted too."""
+@dataclass(frozen=True, slots=True)
+class ScanLine:
+    line: int
+    key: str  # ASN UUID or machine PIN, as written
+    at: datetime
+
+
+def parse_fingerprint_csv(text: str) -> tuple[str, list[ScanLine], list[tuple[int, Violation]]]:
+    """Scan log as exported by fingerprint machines: header `pin,waktu` (the machine's PIN, mapped to an ASN by
+    BKPSDM) or `asn_id,waktu` (or `id_pegawai`), one scan per row, waktu `YYYY-MM-DD HH:MM[:SS]` local time
+    (WIB) or ISO 8601 with offset; `;` separators are accepted too. Returns the id column, scans, bad lines."""
     sample = text[:2048]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
-    id_col = "asn_id" if "asn_id" in fields else "id_pegawai" if "id_pegawai" in fields else None
+    id_col = next((c for c in ("pin", "asn_id", "id_pegawai") if c in fields), None)
     if id_col is None or "waktu" not in fields:
-        raise InvalidInput([Violation("file", "Kolom wajib: asn_id (atau id_pegawai) dan waktu.", "csv_header")])
-    scans: dict[UUID, list[datetime]] = defaultdict(list)
+        raise InvalidInput([Violation("file", "Kolom wajib: pin (atau asn_id) dan waktu.", "csv_header")])
+    scans: list[ScanLine] = []
     errors: list[tuple[int, Violation]] = []
     for n, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        try:
-            asn = UUID(row[id_col])
-        except ValueError:
-            errors.append((n, Violation(id_col, "Bukan UUID pegawai yang sah.", "uuid_parsing")))
+        key = row.get(id_col, "")
+        if id_col != "pin":
+            try:
+                key = str(UUID(key))
+            except ValueError:
+                errors.append((n, Violation(id_col, "Bukan UUID pegawai yang sah.", "uuid_parsing")))
+                continue
+        elif not key:
+            errors.append((n, Violation("pin", "PIN kosong.", "missing")))
             continue
         try:
-            t = datetime.fromisoformat(row["waktu"].replace("/", "-"))
+            t = datetime.fromisoformat(row.get("waktu", "").replace("/", "-"))
         except ValueError:
             errors.append((n, Violation("waktu", "Format waktu: TTTT-BB-HH JJ:MM[:DD].", "datetime_parsing")))
             continue
-        scans[asn].append(t.replace(tzinfo=JAKARTA) if t.tzinfo is None else t)
-    return scans, errors
+        scans.append(ScanLine(n, key, t.replace(tzinfo=JAKARTA) if t.tzinfo is None else t))
+    return id_col, scans, errors
 
 
 async def import_fingerprint(pool: asyncpg.Pool, regency_id: UUID, text: str, *, now: datetime) -> ImportResult:
-    """BKPSDM imports a machine export; unknown ASN and bad rows are reported by line, the rest applied."""
-    scans, errors = parse_fingerprint_csv(text)
+    """BKPSDM imports a machine export; unmapped PINs, unknown ASN and bad rows are reported by line, the rest
+    applied."""
+    id_col, lines, errors = parse_fingerprint_csv(text)
+    data_lines = len(lines) + len(errors)
     changed = 0
     async with tenant_transaction(pool, [regency_id]) as conn:
         _, hours = await repo.rules(conn, regency_id)
-        known = {
-            r["asn_id"]
-            for r in await conn.fetch("SELECT asn_id FROM org_asn WHERE asn_id = ANY($1::uuid[])", list(scans))
-        }
+        keys = sorted({s.key for s in lines})
+        if id_col == "pin":
+            rows = await conn.fetch(
+                "SELECT pin, asn_id FROM fingerprint_pin WHERE regency_id = $1 AND pin = ANY($2::text[])",
+                regency_id,
+                keys,
+            )
+            resolved = {r["pin"]: r["asn_id"] for r in rows}
+            missing = Violation("pin", "PIN {} belum dipetakan ke pegawai.", "unmapped_pin")
+        else:
+            rows = await conn.fetch(
+                "SELECT asn_id FROM org_asn WHERE asn_id = ANY($1::uuid[])", [UUID(k) for k in keys]
+            )
+            resolved = {str(r["asn_id"]): r["asn_id"] for r in rows}
+            missing = Violation(id_col, "Pegawai {} tidak dikenal di daerah ini.", "unknown_asn")
+        scans: dict[UUID, list[datetime]] = defaultdict(list)
+        for s in lines:
+            asn = resolved.get(s.key)
+            if asn is None:
+                errors.append((s.line, Violation(missing.field, missing.reason.format(s.key), missing.code)))
+            else:
+                scans[asn].append(s.at)
         events: list[Event] = []
         for asn_id, times in scans.items():
-            if asn_id not in known:
-                errors.append((0, Violation("asn_id", f"Pegawai {asn_id} tidak dikenal di daerah ini.", "unknown_asn")))
-                continue
             for day in days_from_scans(times):
                 row = await _upsert_present(
                     conn, regency_id, asn_id, day.work_date, day.first, day.last, hours, "mesin_sidik_jari", now
@@ -229,7 +259,8 @@ async def import_fingerprint(pool: asyncpg.Pool, regency_id: UUID, text: str, *,
         if events:
             await outbox.add_many(conn, events)
             await repo.notify_live(conn, regency_id)
-    return ImportResult(sum(len(v) for v in scans.values()) + len([e for e in errors if e[0]]), changed, errors)
+    errors.sort(key=lambda e: e[0])
+    return ImportResult(data_lines, changed, errors)
 
 
 async def _may_manage(conn: asyncpg.Connection, actor: Caller | None, asn_id: UUID, on: date) -> None:
