@@ -12,6 +12,7 @@ from kinerja_notify.adapters.smtp import SmtpSender, sender_domain
 from kinerja_notify.adapters.webhook_http import HttpPoster
 from kinerja_notify.domain.ratelimit import DomainRateLimiter
 from kinerja_notify.entrypoints import pages, routes
+from kinerja_notify.entrypoints.privacy_routes import privacy_jobs, privacy_router
 from kinerja_notify.entrypoints.subscribers import handlers
 from kinerja_notify.service.email_dispatch import EmailDispatcher, EmailPolicy
 from kinerja_notify.service.intake import Links
@@ -79,11 +80,11 @@ def worker_tasks(rt: Runtime) -> Mapping[str, WorkerTask]:
         finally:
             await poster.close()
 
-    return {"email-dispatcher": emails, "webhook-dispatcher": webhooks}
+    return {"email-dispatcher": emails, "webhook-dispatcher": webhooks, **privacy_jobs(rt)}
 
 
 def _routers(rt: Runtime) -> list[APIRouter]:
-    return [routes.router(), pages.router()]
+    return [routes.router(), pages.router(), privacy_router()]
 
 
 DEFINITION = ServiceDefinition(
