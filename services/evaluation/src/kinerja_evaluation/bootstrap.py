@@ -8,6 +8,7 @@ from kinerja_evaluation.entrypoints.bulk_routes import bulk_router
 from kinerja_evaluation.entrypoints.followup_pages import followup_pages_router, verification_router
 from kinerja_evaluation.entrypoints.followup_routes import followup_api_router
 from kinerja_evaluation.entrypoints.pages import pages_router
+from kinerja_evaluation.entrypoints.privacy_routes import privacy_jobs, privacy_router
 from kinerja_evaluation.entrypoints.routes import api_router
 from kinerja_evaluation.entrypoints.scoring_pages import scoring_pages_router
 from kinerja_evaluation.entrypoints.scoring_routes import scoring_api_router
@@ -31,11 +32,12 @@ DEFINITION = ServiceDefinition(
         followup_api_router(),
         followup_pages_router(),
         verification_router(),
+        privacy_router(),  # data subjects' access right (issue 11)
     ],
     # the scoring engine (issue 7) reads activity, evaluation, feedback and org facts in one batched handler
     handlers=lambda _rt: scoring_handlers(),
     org_read_model=True,
     # Table R1 target_at_risk is about time passing: checked on the clock from mid-period
-    worker_tasks=lambda rt: {"target-sweep": lambda stop: run_sweeps(rt.db(), stop)},
+    worker_tasks=lambda rt: {"target-sweep": lambda stop: run_sweeps(rt.db(), stop), **privacy_jobs(rt)},
     has_home=True,
 )
