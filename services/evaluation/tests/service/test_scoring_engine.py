@@ -396,20 +396,21 @@ async def _full_rescore(sc: Scoring) -> int:
 
 
 async def test_keys_whose_score_inputs_did_not_change_are_not_rescored_yet_end_as_if_they_were(sc: Scoring) -> None:
-    """Unverified reports, rejections, overdue notices, a superseded attendance record and verified minutes move
-    only the period's counts: the engine patches them into the explanation instead of rescoring (S1 inputs are
-    unchanged), and the result equals a full rescore of every key, row for row."""
+    """Unverified reports, rejections, a superseded attendance record, verified minutes and a survey that leaves
+    the unit's IKM where it was move only the period's counts: the engine patches them into the explanation
+    instead of rescoring (S1 inputs are unchanged), and the result equals a full rescore of every key."""
     o = Office()
     asn, other, ind = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     a1, a2, a3, a4 = (uuid.uuid4() for _ in range(4))
     day = date(2026, 2, 2)
     await deliver(sc.pool, [o.unit_fact(), o.asn_fact(asn), o.asn_fact(other),
                             o.skp(asn, [(D(10), "higher", D(100))], ids=[ind]),
-                            o.attendance(asn, day, at=T0 + timedelta(hours=1))])  # fmt: skip
+                            o.attendance(asn, day, at=T0 + timedelta(hours=1)), o.survey([4] * 9)])  # fmt: skip
     first = await sc.score(asn, "2026-Q1")
     assert first is not None and first["detail"]["pending_activities"] == 0
     updates = len(await sc.outbox("score.updated.v1"))
-    await deliver(sc.pool, [o.reported(asn, a1, ind, 3), o.reported(asn, a2, None, 0), o.reported(other, a4, None, 0)])
+    await deliver(sc.pool, [o.reported(asn, a1, ind, 3), o.reported(asn, a2, None, 0), o.reported(other, a4, None, 0),
+                            o.survey([4] * 9)])  # the unit's IKM stays 100.00 (Table Q1)  # fmt: skip
     await deliver(sc.pool, [ActivityRejected(regency_id=o.regency, occurred_at=T0, activity_id=a2, asn_id=asn,
                                              verifier_id=uuid.uuid4(), reason="bukti kurang"),
                             o.verified(asn, a3, minutes=45),  # minutes without a report: no quantity yet

@@ -187,19 +187,24 @@ async def merge_innovations(conn: asyncpg.Connection, rows: Sequence[tuple[Any, 
         )
 
 
-async def add_surveys(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """rows: (unit_id, period, regency_id, responses, s1..s9) pre-summed per unit and period for this batch."""
-    if rows:
-        await conn.execute(
+async def add_surveys(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> list[asyncpg.Record]:
+    """rows: (unit_id, period, regency_id, responses, s1..s9) pre-summed per unit and period for this batch;
+    returns each (unit_id, period, responses, sums) as this batch left it."""
+    if not rows:
+        return []
+    return list(
+        await conn.fetch(
             """INSERT INTO scoring_unit_survey AS u (unit_id, period, regency_id, responses, sums)
                SELECT unit_id, period, regency_id, n, ARRAY[s1, s2, s3, s4, s5, s6, s7, s8, s9]
                FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::int[], $6::int[], $7::int[],
                            $8::int[], $9::int[], $10::int[], $11::int[], $12::int[], $13::int[])
                     AS v(unit_id, period, regency_id, n, s1, s2, s3, s4, s5, s6, s7, s8, s9)
                ON CONFLICT (unit_id, period) DO UPDATE SET responses = u.responses + excluded.responses,
-                 sums = ARRAY(SELECT a + b FROM unnest(u.sums, excluded.sums) AS x(a, b))""",
+                 sums = ARRAY(SELECT a + b FROM unnest(u.sums, excluded.sums) AS x(a, b))
+               RETURNING unit_id, period, responses, sums""",
             *_cols(rows, 13),
         )
+    )
 
 
 async def merge_complaints(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -224,13 +229,15 @@ async def merge_complaints(conn: asyncpg.Connection, rows: Sequence[tuple[Any, .
 
 # ---------------------------------------------------------------- which keys a batch touches
 async def keys_of_units(conn: asyncpg.Connection, units: Iterable[tuple[UUID, str]]) -> list[tuple[UUID, str, UUID]]:
-    """(asn, period, regency) of every ASN with state in these (unit, period) pairs: the unit's IKM changed."""
+    """(asn, period, regency) of every ASN with state in these (unit, period) pairs whose unit is public-facing
+    (only there does the unit's IKM count in S1): the unit's IKM changed."""
     pairs = list(units)
     if not pairs:
         return []
     rows = await conn.fetch(
         """SELECT p.asn_id, p.period, p.regency_id
            FROM unnest($1::uuid[], $2::text[]) AS u(unit_id, period)
+           JOIN org_unit n ON n.unit_id = u.unit_id AND n.public_facing
            JOIN org_asn o ON o.unit_id = u.unit_id
            JOIN scoring_period p ON p.asn_id = o.asn_id AND p.period = u.period""",
         [u for u, _ in pairs],

@@ -281,7 +281,6 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
             s[3] += 1
             for i, a in enumerate(ev.answers):
                 s[4 + i] += a
-            touched.units.add((ev.unit_id, ev.period))
         elif type(ev) in (ComplaintFiled, ComplaintAssigned, ComplaintResponded, ComplaintResolved, ComplaintReviewed):
             c = complaints.setdefault(
                 ev.complaint_id,
@@ -332,7 +331,13 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
     fresh_versions = await _fresh_versions(conn, [e for e in events if isinstance(e, PeriodicEvaluationSubmitted)])
     await store.merge_assessments(conn, list(assessments.values()))
     await store.merge_innovations(conn, innovations)
-    await store.add_surveys(conn, [tuple(s) for s in surveys.values()])
+    for u in await store.add_surveys(conn, [tuple(s) for s in surveys.values()]):
+        # the members' scores move only if the IKM as S1 uses it (Table Q1, two places) moved; the row before this
+        # batch is the row minus this batch's sums (other workers may have added theirs in between)
+        mine = surveys[(u["unit_id"], u["period"])]
+        before_n, before_sums = u["responses"] - mine[3], [a - b for a, b in zip(u["sums"], mine[4:], strict=True)]
+        if ikm(u["responses"], u["sums"]) != ikm(before_n, before_sums):
+            touched.units.add((u["unit_id"], u["period"]))
     await store.merge_complaints(conn, [tuple(c) for c in complaints.values()])
 
     # the period keys are created first, so the expansions below also find the ones this batch opened
