@@ -87,7 +87,9 @@ class RequestObservation:
         given = headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.match(given) else uuid4().hex
         trace_id = _trace_id(headers)
-        scope.setdefault("state", {})["request_id"] = request_id  # the error page shows it
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id  # the error page shows it
+        state["trace_id"] = trace_id  # hot paths that hand work to another task pass it on explicitly
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=trace_id)
         status_code = 500  # stays 500 if the app raises before answering
         started = time.perf_counter()

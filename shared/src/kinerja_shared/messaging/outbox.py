@@ -109,6 +109,48 @@ async def add_many(
     return len(rows)
 
 
+async def add_batch(
+    conn: asyncpg.Connection,
+    events: Sequence[Event],
+    *,
+    traceparents: Sequence[str | None] | None = None,
+) -> list[uuid.UUID]:
+    """Stage events with one multi-row INSERT (unnest); the sequence's order is the publish order.
+
+    For hot paths that commit a few hundred events at a time (group commit): no temp table, no COPY round trips,
+    and each event may carry its own `traceparent` (one per request that produced it). Returns the event ids.
+    """
+    if traceparents is not None and len(traceparents) != len(events):
+        raise ValueError("traceparents must match events one to one")
+    if not events:
+        return []
+    tps: Sequence[str | None] = traceparents if traceparents is not None else [None] * len(events)
+    ids: list[uuid.UUID] = []
+    topics: list[str] = []
+    keys: list[str] = []
+    headers: list[str] = []
+    payloads: list[bytes] = []
+    for e, tp in zip(events, tps, strict=True):
+        # the caller's traceparent only: the structlog context lookup costs more than the rest of the row
+        env = Envelope.wrap(e, traceparent=tp)
+        ids.append(uuid.UUID(env.id))
+        topics.append(e.topic)
+        keys.append(env.key)
+        headers.append(orjson.dumps([[k, v.decode()] for k, v in env.headers()]).decode())
+        payloads.append(env.data)
+    await conn.execute(
+        "INSERT INTO outbox (event_id, topic, key, headers, payload)"
+        " SELECT i, t, k, h::jsonb, p FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[])"
+        " WITH ORDINALITY AS x(i, t, k, h, p, n) ORDER BY n",
+        ids,
+        topics,
+        keys,
+        headers,
+        payloads,
+    )
+    return ids
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     id: int
