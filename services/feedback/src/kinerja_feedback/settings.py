@@ -29,6 +29,9 @@ class FeedbackSettings(service_settings_class("feedback")):  # type: ignore[misc
         default=500, ge=1, le=5000, validation_alias=AliasChoices("FEEDBACK_SURVEY_BATCH_MAX")
     )
 
+    # off: one transaction per answer, the path before group commit (kept as the bench's baseline)
+    survey_group_commit: bool = Field(default=True, validation_alias=AliasChoices("FEEDBACK_SURVEY_GROUP_COMMIT"))
+
     @model_validator(mode="after")
     def _real_key_in_production(self) -> FeedbackSettings:
         if self.environment == "production" and self.hash_key == _DEV_HASH_KEY:

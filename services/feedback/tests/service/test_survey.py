@@ -109,3 +109,67 @@ async def test_bad_input_is_refused_before_anything_is_stored(
         assert e.value.field == field
     assert await rows(feedback_db, "SELECT 1 FROM survey_response") == []
     assert await rows(feedback_db, "SELECT 1 FROM outbox") == []
+
+
+async def test_group_commit_stores_every_concurrent_answer_with_its_own_event_in_shared_transactions(
+    pool: asyncpg.Pool, org: Org, feedback_db: ProvisionedDatabase
+) -> None:
+    intake = SurveyIntake(pool, Directory(pool))
+    traces = [uuid.uuid4().hex for _ in range(300)]
+    results = await asyncio.gather(
+        *(intake.submit(_answer(org, f"hp-{i}"), NOW, trace_id=t) for i, t in enumerate(traces))
+    )
+    assert all(r.accepted for r in results)
+    stored = await rows(feedback_db, "SELECT response_id, xmin::text AS tx FROM survey_response")
+    assert {r["response_id"] for r in stored} == {r.response_id for r in results}
+    assert len({r["tx"] for r in stored}) < 300  # answers shared transactions (group commit)
+    events = await rows(feedback_db, "SELECT event_id, headers, payload FROM outbox ORDER BY id")
+    assert len({e["event_id"] for e in events}) == 300
+    by_response = {json.loads(e["payload"])["response_id"]: dict(e["headers"]) for e in events}
+    assert set(by_response) == {str(r.response_id) for r in results}
+    # each event carries the trace of the request that produced it, not the batch's first one
+    for r, t in zip(results, traces, strict=True):
+        assert by_response[str(r.response_id)]["ce_traceparent"].split("-")[1] == t
+
+
+async def test_an_answer_postgres_refuses_fails_alone_and_the_rest_of_its_batch_is_kept(
+    pool: asyncpg.Pool, org: Org, feedback_db: ProvisionedDatabase
+) -> None:
+    from dataclasses import replace
+
+    intake = SurveyIntake(pool, Directory(pool))
+    prepared = [await intake.prepare(_answer(org, f"hp-{i % 40}"), NOW) for i in range(60)]  # 20 repeats
+    # past validation, yet refused by PostgreSQL inside the shared transaction: a NUL byte, an answer of 5
+    prepared[7].answer = replace(prepared[7].answer, suggestion="ok\x00")
+    prepared[33].answers = (5, 4, 4, 4, 4, 4, 4, 4, 4)
+    results = await asyncio.gather(*(intake.commit(p) for p in prepared), return_exceptions=True)
+    failed = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failed == [7, 33]
+    assert all(isinstance(results[i], asyncpg.PostgresError) for i in failed)
+    outcomes = [r for r in results if not isinstance(r, BaseException)]
+    accepted = {r.response_id for r in outcomes if r.accepted}
+    # 40 devices; device 33 sent only its failed answer, device 7's repeat (47) is now its first and gets in
+    assert len(accepted) == 39
+    assert results[47].accepted  # type: ignore[union-attr]
+    assert {r.refused for r in outcomes if not r.accepted} == {Refusal.DEVICE}
+    stored = {r["response_id"] for r in await rows(feedback_db, "SELECT response_id FROM survey_response")}
+    events = await rows(feedback_db, "SELECT payload FROM outbox")
+    assert stored == accepted == {uuid.UUID(json.loads(e["payload"])["response_id"]) for e in events}
+    assert len(await rows(feedback_db, "SELECT 1 FROM survey_guard")) == 39  # no key left by a failed answer
+
+
+async def test_one_transaction_per_answer_mode_keeps_the_same_rules(
+    pool: asyncpg.Pool, org: Org, feedback_db: ProvisionedDatabase
+) -> None:
+    intake = SurveyIntake(pool, Directory(pool), group_commit=False)
+    results = await asyncio.gather(*(intake.submit(_answer(org, f"hp-{i % 10}"), NOW) for i in range(30)))
+    assert sum(r.accepted for r in results) == 10
+    stored = await rows(feedback_db, "SELECT xmin::text AS tx FROM survey_response")
+    assert len({r["tx"] for r in stored}) == 10 == len(await rows(feedback_db, "SELECT 1 FROM outbox"))
+
+
+async def test_a_nul_character_in_free_text_is_refused_before_the_database(pool: asyncpg.Pool, org: Org) -> None:
+    intake = SurveyIntake(pool, Directory(pool))
+    with pytest.raises(InvalidInput) as e:
+        await intake.submit(_answer(org, "hp-nul", suggestion="bagus\x00"), NOW)
+    assert e.value.field == "suggestion"

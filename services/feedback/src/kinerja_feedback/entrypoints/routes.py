@@ -22,6 +22,7 @@ from kinerja_feedback.entrypoints.state import (
     DEVICE_COOKIE,
     DEVICE_HEADER,
     DomainRoute,
+    FastRoute,
     PoolDep,
     StateDep,
     check_rate,
@@ -61,6 +62,15 @@ class SurveyOut(BaseModel):
 
 
 _SURVEY_IN: Final = TypeAdapter(SurveyIn)
+_UNIT_ID_INVALID: Final = [
+    {
+        "field": "unit_id",
+        "location": "path",
+        "type": "uuid_parsing",
+        "reason": "not a UUID",
+        "message_id": "Alamat unit tidak valid.",
+    }
+]
 
 
 # citizens have no account: these public routes are rate-limited and never show personal data
@@ -224,31 +234,19 @@ def api_router() -> APIRouter:
     r = APIRouter(prefix="/api", route_class=DomainRoute, tags=["feedback"])
     staff_roles = Depends(require_roles(Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM))
 
-    @r.post(
-        "/survei/{unit_id}",
-        status_code=201,
-        name="api_survey_submit",
-        dependencies=[CITIZEN],
-        responses={201: {"model": SurveyOut}, 409: {"description": "already answered"}, 429: {}},
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": SurveyIn.model_json_schema(ref_template="#/components/schemas/{model}")
-                    }
-                },
-            }
-        },
-    )
-    async def submit_survey(unit_id: UUID, request: Request) -> Response:
+    async def submit_survey(request: Request) -> Response:
         """One SKM answer (Table Q1). 409 when this device (or contact) already answered for the unit and period.
 
-        The QR code's hot path: the body is decoded here (one pydantic pass over the raw JSON) rather than through
-        FastAPI's dependency and response-model machinery, which cost more CPU than the answer itself.
+        The QR code's hot path (a FastRoute): the unit id and body are decoded here, the body in one pydantic pass
+        over the raw JSON, rather than through FastAPI's dependency and response-model machinery, which cost more
+        CPU than the answer itself. The rate limit comes first, so a flood costs the least work possible.
         """
         st = await get_state(request)
         check_rate(st.survey_limit, request)
+        try:
+            unit_id = UUID(request.path_params["unit_id"])
+        except ValueError:
+            return _json({"detail": _UNIT_ID_INVALID}, 422)
         try:
             body = _SURVEY_IN.validate_json(await request.body())
         except ValidationError as e:
@@ -271,6 +269,7 @@ def api_router() -> APIRouter:
                     suggestion=body.suggestion,
                 ),
                 jakarta_now(),
+                trace_id=request.scope.get("state", {}).get("trace_id"),
             )
             if outcome.accepted:
                 response = _json({"response_id": str(outcome.response_id), "period": outcome.period}, 201)
@@ -286,6 +285,30 @@ def api_router() -> APIRouter:
         if fresh:
             set_device_cookie(response, token, request)
         return response
+
+    r.add_api_route(
+        "/survei/{unit_id}",
+        submit_survey,
+        methods=["POST"],
+        status_code=201,
+        name="api_survey_submit",
+        dependencies=[CITIZEN],
+        route_class_override=FastRoute,
+        responses={201: {"model": SurveyOut}, 409: {"description": "already answered"}, 429: {}},
+        openapi_extra={
+            "parameters": [
+                {"name": "unit_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": SurveyIn.model_json_schema(ref_template="#/components/schemas/{model}")
+                    }
+                },
+            },
+        },
+    )
 
     @r.get("/units/{unit_id}/ikm", name="api_ikm", dependencies=[CITIZEN])
     async def unit_ikm(

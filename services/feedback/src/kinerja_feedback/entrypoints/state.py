@@ -57,7 +57,12 @@ async def get_state(request: Request) -> FeedbackState:
         state = FeedbackState(
             settings=settings,
             directory=directory,
-            intake=SurveyIntake(rt.db(), directory, batch_max=settings.survey_batch_max),
+            intake=SurveyIntake(
+                rt.db(),
+                directory,
+                batch_max=settings.survey_batch_max,
+                group_commit=settings.survey_group_commit,
+            ),
             survey_limit=RateLimiter(rate_per_minute=settings.survey_rate_per_minute, burst=settings.survey_burst),
             post_limit=RateLimiter(rate_per_minute=settings.post_rate_per_minute, burst=settings.post_burst),
         )
@@ -137,6 +142,29 @@ class DomainRoute(APIRoute):
         async def run(request: Request) -> Response:
             try:
                 return await handler(request)
+            except DomainError as e:
+                if wants_html(request):
+                    return domain_page(request, e)
+                return domain_response(e)
+
+        return run
+
+
+class FastRoute(DomainRoute):
+    """The survey's hot path: the endpoint gets the request alone, no dependency solving (≈ a third of its CPU).
+
+    Only for a public route whose endpoint reads and validates everything itself; the declared dependencies (the
+    route policy) still show in OpenAPI and the policy matrix but are not run, so they must be declarations only.
+    Path parameters arrive as strings in `request.path_params`.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+
+        async def run(request: Request) -> Response:
+            try:
+                response: Response = await endpoint(request)
+                return response
             except DomainError as e:
                 if wants_html(request):
                     return domain_page(request, e)

@@ -1,13 +1,15 @@
 """SKM survey intake (Table Q1): validate, refuse repeats per device/contact, store + outbox, in batches.
 
 A viral QR code means thousands of answers a second. Each answer waits for its own commit, but answers arriving
-while a commit is in flight share the next transaction (group commit): one COPY of responses, one guard insert,
-one outbox COPY. Latency stays one commit at low load; throughput grows with load.
+while a commit is in flight share the next transaction (group commit): one multi-row insert each of guard keys,
+responses and outbox rows. Latency stays one commit at low load; throughput grows with load. A batch that fails
+on one answer's data is split until the bad answer is alone, so only its caller gets the error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -74,6 +76,7 @@ class _Prepared:
     guards: list[tuple[str, bytes]]
     answer: SurveyAnswer
     at: datetime
+    traceparent: str | None = None
     done: asyncio.Future[Outcome] | None = field(repr=False, default=None)
 
 
@@ -92,6 +95,8 @@ def _text(value: str | None, name: str, limit: int) -> str | None:
         raise InvalidInput(
             f"Teks terlalu panjang (maksimal {limit} karakter).", field=name, reason=f"longer than {limit}"
         )
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise InvalidInput("Teks berisi karakter yang tidak diizinkan.", field=name, reason="contains a NUL character")
     return value.strip()  # stored as given (pages escape it), only trimmed
 
 
@@ -145,9 +150,9 @@ async def write_batch(pool: asyncpg.Pool, batch: Sequence[_Prepared]) -> list[Ou
                 for p in accepted
             ],
         )
-        await outbox.add_many(
+        await outbox.add_batch(
             conn,
-            (
+            [
                 SurveySubmitted(
                     regency_id=p.regency_id,
                     occurred_at=p.at,
@@ -157,7 +162,8 @@ async def write_batch(pool: asyncpg.Pool, batch: Sequence[_Prepared]) -> list[Ou
                     answers=p.answers,
                 )
                 for p in accepted
-            ),
+            ],
+            traceparents=[p.traceparent for p in accepted],
         )
     for p in accepted:
         outcomes[p.response_id] = Outcome(True, p.response_id, p.period)
@@ -167,10 +173,19 @@ async def write_batch(pool: asyncpg.Pool, batch: Sequence[_Prepared]) -> list[Ou
 class SurveyIntake:
     """The public survey's front: checks an answer, then lets it ride the next group commit."""
 
-    def __init__(self, pool: asyncpg.Pool, directory: Directory, *, batch_max: int = 500, writers: int = 2) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        directory: Directory,
+        *,
+        batch_max: int = 500,
+        writers: int = 2,
+        group_commit: bool = True,
+    ) -> None:
         self._pool = pool
         self._directory = directory
         self._batch_max = batch_max
+        self._group_commit = group_commit  # off: one transaction per answer (the baseline the bench compares)
         self._max_writers = writers  # two commits in flight: one batch is built while the other waits on PostgreSQL
         self._queue: list[_Prepared] = []
         self._writers: set[asyncio.Task[None]] = set()
@@ -207,9 +222,20 @@ class SurveyIntake:
             uuid.uuid4(), unit.regency_id, unit.unit_id, period_of(local, cfg.survey_period), answers, guards, clean, at
         )
 
-    async def submit(self, answer: SurveyAnswer, at: datetime) -> Outcome:
-        """Accept or refuse one answer; returns after its transaction committed (durable) or raises."""
+    async def submit(self, answer: SurveyAnswer, at: datetime, *, trace_id: str | None = None) -> Outcome:
+        """Accept or refuse one answer; returns after its transaction committed (durable) or raises.
+
+        `trace_id` (the request's) goes into the event's traceparent: the writer task runs in another context.
+        """
         p = await self.prepare(answer, at)
+        if trace_id is not None and len(trace_id) == 32:
+            p.traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+        return await self.commit(p)
+
+    async def commit(self, p: _Prepared) -> Outcome:
+        """Let a prepared answer ride the next group commit; returns once that transaction committed."""
+        if not self._group_commit:
+            return (await write_batch(self._pool, [p]))[0]
         done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         p.done = done
         self._queue.append(p)
@@ -224,13 +250,29 @@ class SurveyIntake:
         # runs while answers wait, then ends: no task outlives the traffic
         while self._queue:
             batch, self._queue = self._queue[: self._batch_max], self._queue[self._batch_max :]
-            try:
-                results = await write_batch(self._pool, batch)
-            except Exception as e:  # the whole batch failed (database down): every waiter learns it
-                for p in batch:
-                    if p.done is not None and not p.done.done():
-                        p.done.set_exception(e)
-                continue
-            for p, r in zip(batch, results, strict=True):
+            await self._write(batch)
+
+    async def _write(self, batch: list[_Prepared]) -> None:
+        try:
+            results = await write_batch(self._pool, batch)
+        except Exception as e:
+            if len(batch) > 1 and _caused_by_a_row(e):
+                # the transaction rolled back whole: retry the halves until the answer that broke it is alone
+                half = len(batch) // 2
+                await self._write(batch[:half])
+                await self._write(batch[half:])
+                return
+            for p in batch:  # the database is down, or this one answer cannot be stored: its waiters learn it
                 if p.done is not None and not p.done.done():
-                    p.done.set_result(r)
+                    p.done.set_exception(e)
+            return
+        for p, r in zip(batch, results, strict=True):
+            if p.done is not None and not p.done.done():
+                p.done.set_result(r)
+
+
+def _caused_by_a_row(e: Exception) -> bool:
+    """A data (22xxx) or constraint (23xxx) error, or a value the driver could not encode: one answer's fault."""
+    if isinstance(e, asyncpg.PostgresError):
+        return str(getattr(e, "sqlstate", "") or "")[:2] in {"22", "23"}
+    return isinstance(e, ValueError | TypeError)
