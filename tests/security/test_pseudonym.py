@@ -129,3 +129,34 @@ def test_new_key_command_makes_a_usable_production_key() -> None:
     assert key.kid == "2028a" and len(key.secret) == 32
     assert _p(out, environment="production").current.kid == "2028a"
     assert new_key_spec("x") != new_key_spec("x")
+
+
+def test_evaluations_public_events_use_the_configured_keys_and_rotate_per_regency(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Evaluation publishes `PerformancePublished.pseudonym` via `pseudonymizer_from(PseudonymSettings())` with the
+    regency in the HMAC kind (`asn.<regency_id>`): the rotation link table is made per regency with that kind."""
+    from kinerja_evaluation.service import followup_common as fc
+
+    regency, other = uuid.uuid4(), uuid.uuid4()
+    people = [uuid.uuid4() for _ in range(4)]
+    try:
+        monkeypatch.setenv("KINERJA_PSEUDONYM_KEYS", OLD)
+        fc.pseudonymizer.cache_clear()
+        published_before = {a: fc.asn_pseudonym(fc.pseudonymizer(), regency, a) for a in people}
+        assert published_before[people[0]] == _p(OLD).pseudonym(people[0], kind=f"asn.{regency}")
+        monkeypatch.setenv("KINERJA_PSEUDONYM_KEYS", f"{NEW},{OLD}")
+        fc.pseudonymizer.cache_clear()
+        during = fc.pseudonymizer()
+        published_after = {a: fc.asn_pseudonym(during, regency, a) for a in people}
+        assert published_after[people[0]] == _p(NEW).pseudonym(people[0], kind=f"asn.{regency}")
+        links = list(during.rotation_links(people, old_kid="2026a", kind=f"asn.{regency}"))
+        assert [(link.old, link.new) for link in links] == [(published_before[a], published_after[a]) for a in people]
+        # the default kind, or another regency's, would hand the agency a table that matches nothing
+        wrong = {link.old for link in during.rotation_links(people, old_kid="2026a")}
+        wrong |= {link.old for link in during.rotation_links(people, old_kid="2026a", kind=f"asn.{other}")}
+        assert not wrong & set(published_before.values())
+        assert during.resolve(published_before[people[1]], people, kind=f"asn.{regency}") == (people[1], "2026a")
+    finally:
+        monkeypatch.delenv("KINERJA_PSEUDONYM_KEYS", raising=False)
+        fc.pseudonymizer.cache_clear()
