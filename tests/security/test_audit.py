@@ -290,3 +290,58 @@ def test_entry_hash_is_canonical() -> None:
         b'"subject_id":"00000000-0000-0000-0000-000000000001","subject_type":"skp"}'
     )
     assert len(e.compute_hash()) == 64
+
+
+async def test_a_services_audited_use_case_leaves_one_chained_row_that_verify_guards(
+    make_database: MakeDatabase,
+) -> None:
+    """A real use case (feedback: erasing a complaint reporter's contact) appends exactly one row in its own
+    transaction; verify passes, and catches the row being edited afterwards."""
+    from kinerja_feedback.bootstrap import DEFINITION
+    from kinerja_feedback.service.privacy import erase_reporter_contact
+
+    fdb = await make_database(DEFINITION.migrations_dir, prefix="feedback")
+    fpool = await create_pool(fdb.app_url, max_size=2)
+    hr = Principal(sub="u-hr-1", name="HR", roles=frozenset({Role.ADMIN_BKPSDM}), regency_id=REGENCY_A)
+    complaint_id = uuid.uuid4()
+    try:
+        async with tenant_transaction(fpool, [REGENCY_A]) as conn:
+            await audit.record(  # an earlier row, so the use case's row links to something
+                conn, actor=hr, action="complaint.view", subject_type="complaint", subject_id=complaint_id,
+                regency_id=REGENCY_A,
+            )  # fmt: skip
+            await conn.execute(
+                """INSERT INTO complaint (complaint_id, regency_id, unit_id, tracking_code, subject, body,
+                       reporter_name, reporter_contact, filed_at, filed_on, response_due, resolution_due, status,
+                       updated_at)
+                   VALUES ($1, $2, $3, 'KODE123456', 'Jalan rusak', 'Lubang besar di depan pasar.', 'Ani',
+                           'ani@contoh.id', now(), current_date, current_date, current_date, 'diproses', now())""",
+                complaint_id, REGENCY_A, uuid.uuid4(),
+            )  # fmt: skip
+        assert await erase_reporter_contact(fpool, hr, complaint_id) is True
+    finally:
+        await fpool.close()
+    rows = [
+        dict(r)
+        for r in await _owner_rows(
+            fdb, "SELECT seq, action, subject_id, detail, prev_hash, hash FROM audit_log ORDER BY seq"
+        )
+    ]
+    assert [(r["seq"], r["action"]) for r in rows] == [(1, "complaint.view"), (2, "personal_data.correct")]
+    assert rows[1]["prev_hash"] == rows[0]["hash"] and rows[1]["subject_id"] == complaint_id
+    assert rows[1]["detail"] == {"step": "erase_reporter_contact", "erased": True}
+    assert (await _verify(fdb)).ok
+    await _tamper(
+        fdb, """UPDATE audit_log SET detail = '{"step": "erase_reporter_contact", "erased": false}' WHERE seq = 2"""
+    )
+    result = await _verify(fdb)
+    assert not result.ok and result.first_bad_seq == 2 and "modified" in result.reason, result
+
+
+async def _owner_rows(db: ProvisionedDatabase, sql: str) -> list[asyncpg.Record]:
+    conn = await connect(db.owner_url)
+    try:
+        await conn.execute("SELECT set_config('kinerja.regency_ids', '*', false)")
+        return list(await conn.fetch(sql))
+    finally:
+        await conn.close()
