@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, time
 
 import pytest
 
-from kinerja_activity.service import alpa
 from kinerja_shared.auth import Role
 from kinerja_shared.testing.plugin import ProvisionedDatabase
-from kinerja_shared.web import JAKARTA
 
 from ..conftest import Org, owner
 from ..service.test_activities import item
@@ -177,16 +174,3 @@ async def test_team_page_charts_today_status_and_verified_minutes(
     by_name = dict(zip(minutes["data"]["labels"], minutes["data"]["datasets"][0]["data"], strict=True))
     assert by_name == {"Bambang Wijaya (contoh)": 0, "Siti Rahmawati (contoh)": 90}
     assert minutes["data"]["datasets"][1]["data"] == [6750, 6750]
-
-
-async def test_team_chart_counts_alpa_leave_and_late(api: Api, org: Org, db: ProvisionedDatabase) -> None:  # noqa: F811
-    from kinerja_activity.entrypoints.pages import team_state
-
-    base = {"check_in": datetime.combine(date.today(), time(8), JAKARTA), "late_minutes": 0}
-    assert team_state(base | {"attendance": "hadir"}) == 0
-    assert team_state(base | {"attendance": "hadir", "late_minutes": 5}) == 1
-    assert team_state({"attendance": "sakit", "check_in": None, "late_minutes": 0}) == 2
-    assert team_state({"attendance": "alpa", "check_in": None, "late_minutes": 0}) == 3
-    assert team_state({"attendance": None, "check_in": None, "late_minutes": None}) == 4
-    assert team_state({"attendance": "hadir", "check_in": None, "late_minutes": 0}) == 4  # only apel recorded
-    assert alpa.SOURCE == "sistem"
