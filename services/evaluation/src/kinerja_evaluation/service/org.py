@@ -30,6 +30,7 @@ from kinerja_evaluation.domain.org import (
 )
 from kinerja_evaluation.domain.skp import Periodicity
 from kinerja_evaluation.service.access import require_admin
+from kinerja_shared import audit
 from kinerja_shared.auth import Principal
 from kinerja_shared.contracts.org import (
     ActingSuperiorAssigned,
@@ -291,6 +292,16 @@ async def import_roster(
             report.units_created,
             [asdict(e) for e in report.errors[:5000]],
         )
+        if report.accepted and report.updated:  # master data corrected at the source (UU PDP art. 6)
+            await audit.record(
+                conn,
+                actor=principal,
+                action=audit.AuditAction.PERSONAL_DATA_CORRECT,
+                subject_type="org_import",
+                subject_id=report.import_id,
+                regency_id=regency_id,
+                detail={"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+            )
     log.info(
         "roster import",
         accepted=report.accepted,
