@@ -133,6 +133,29 @@ async def test_an_unknown_unit_is_a_422_and_nothing_already_accepted_is_lost(api
     assert len(await rows(api.db, "SELECT 1 FROM survey_response")) == 1
 
 
+async def test_a_malformed_unit_id_or_a_nul_character_is_a_422_naming_the_field(api: Api) -> None:
+    async with api.client() as c:
+        bad_id = await c.post("/api/survei/puskesmas-1", json={"answers": GOOD})
+        nul = await c.post(f"/api/survei/{api.org.unit_id}", json={"answers": GOOD, "suggestion": "baik\u0000"})
+    assert bad_id.status_code == 422 and bad_id.json()["detail"][0]["field"] == "unit_id"
+    assert nul.status_code == 422 and nul.json()["detail"][0]["field"] == "suggestion"
+    assert await rows(api.db, "SELECT 1 FROM survey_response") == []
+
+
+async def test_each_survey_event_continues_the_trace_of_the_request_that_sent_it(api: Api) -> None:
+    traces = [uuid.uuid4().hex for _ in range(3)]
+    for i, trace in enumerate(traces):
+        async with api.client(f"10.0.1.{i}") as c:
+            r = await c.post(
+                f"/api/survei/{api.org.unit_id}",
+                json={"answers": GOOD},
+                headers={"traceparent": f"00-{trace}-{'a' * 16}-01"},
+            )
+            assert r.status_code == 201, r.text
+    events = await rows(api.db, "SELECT headers FROM outbox ORDER BY id")
+    assert [dict(e["headers"])["ce_traceparent"].split("-")[1] for e in events] == traces
+
+
 async def test_a_flooding_source_gets_429_while_another_source_is_served(api: Api) -> None:
     url = f"/api/survei/{api.org.unit_id}"
     async with api.client("10.9.9.9") as abuser, api.client("10.0.0.7") as citizen:
@@ -140,6 +163,8 @@ async def test_a_flooding_source_gets_429_while_another_source_is_served(api: Ap
         assert codes[0] == 201 and codes.count(429) >= 6  # burst of 5, then refused (device repeats are 409)
         limited = await abuser.post(url, json={"answers": GOOD})
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert "Terlalu banyak kiriman" in limited.json()["detail"]
+        assert limited.headers["x-content-type-options"] == "nosniff"  # security headers on the fast path too
         assert (await citizen.post(url, json={"answers": GOOD})).status_code == 201
 
 

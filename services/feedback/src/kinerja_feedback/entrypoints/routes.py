@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
@@ -27,6 +28,8 @@ from kinerja_feedback.entrypoints.state import (
     StateDep,
     check_rate,
     get_state,
+    source_of,
+    too_many,
 )
 from kinerja_feedback.service import admin, complaints, forum, ikm, peer
 from kinerja_feedback.service.common import jakarta_now
@@ -77,8 +80,8 @@ _UNIT_ID_INVALID: Final = [
 CITIZEN = public("masyarakat: no account needed")
 
 
-def _json(content: dict[str, Any], status: int) -> Response:
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+def _json(content: dict[str, Any], status: int, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json", headers=headers)
 
 
 def _body_loc(errors: list[Any]) -> list[dict[str, Any]]:
@@ -242,7 +245,11 @@ def api_router() -> APIRouter:
         CPU than the answer itself. The rate limit comes first, so a flood costs the least work possible.
         """
         st = await get_state(request)
-        check_rate(st.survey_limit, request)
+        source = source_of(request)
+        if not st.survey_limit.allow(source):
+            # answered here, not raised: a flood's refusals should cost no exception handling
+            refused = too_many(st.survey_limit, source)
+            return _json({"detail": refused.detail}, 429, refused.headers)
         try:
             unit_id = UUID(request.path_params["unit_id"])
         except ValueError:
