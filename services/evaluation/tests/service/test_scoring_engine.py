@@ -429,6 +429,13 @@ async def test_keys_whose_score_inputs_did_not_change_are_not_rescored_yet_end_a
     s = await sc.score(asn, "2026-Q1")
     assert s is not None and s["hasil_capaian"] == D("30.00") and s["detail"]["verified_activities"] == 2
     assert len(await sc.outbox("score.updated.v1")) == updates + 1
+    # so does a revision that takes the quantity back to zero; a zero quantity adds nothing
+    await deliver(sc.pool, [o.reported(asn, a1, ind, 0, revision=2), o.reported(asn, a3, ind, 0)])
+    s = await sc.score(asn, "2026-Q1")
+    assert s is not None and s["hasil_capaian"] == D("0.00")
+    before = await sc.rows("SELECT * FROM scoring_score ORDER BY asn_id, period")
+    assert await _full_rescore(sc) == 0
+    assert await sc.rows("SELECT * FROM scoring_score ORDER BY asn_id, period") == before
 
 
 # ---------------------------------------------------------------- Table R1 through the engine

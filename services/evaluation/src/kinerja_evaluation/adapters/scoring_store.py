@@ -30,10 +30,10 @@ async def periodicities(conn: asyncpg.Connection, regencies: Iterable[UUID]) -> 
 # ---------------------------------------------------------------- merges
 async def merge_activities(
     conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]
-) -> list[tuple[UUID, str, UUID, bool, UUID]]:
+) -> list[tuple[UUID, str, UUID, UUID, bool]]:
     """rows: (activity_id, asn_id, regency_id, activity_date, period, year, indicator_id, minutes, quantity,
     revision, rejections, verified, verified_minutes, overdue), one per activity; returns the keys touched as
-    (asn, period, regency, verified after the merge, activity)."""
+    (asn, period, regency, activity, whether its quantity now counts for capaian: verified, reported, linked)."""
     if not rows:
         return []
     out = await conn.fetch(
@@ -57,7 +57,8 @@ async def merge_activities(
              verified_minutes = CASE WHEN excluded.verified THEN excluded.verified_minutes
                                      ELSE a.verified_minutes END,
              overdue = a.overdue OR excluded.overdue
-           RETURNING asn_id, period, regency_id, verified, activity_id""",
+           RETURNING asn_id, period, regency_id, activity_id,
+                     verified AND revision > 0 AND indicator_id IS NOT NULL AND quantity <> 0 AS counts""",
         *_cols(rows, 14),
     )
     return [tuple(r) for r in out if r["period"] is not None]
@@ -454,6 +455,7 @@ async def score_inputs(conn: asyncpg.Connection, keys: Sequence[Key]) -> dict[st
             FROM unnest($1::uuid[], $2::text[]) AS k(asn_id, period)
             JOIN scoring_activity x ON {_match(periods)}
             WHERE x.verified AND x.revision > 0 AND x.indicator_id IS NOT NULL
+              AND x.quantity <> 0  -- adds nothing, and keeps the sum's scale what merge_activities' counts flag says
             GROUP BY k.asn_id, k.period, x.indicator_id""",  # noqa: S608 - constant
         asns,
         periods,

@@ -315,13 +315,14 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
         elif type(ev) is UnitUpserted:
             touched.unit_members.add(ev.unit_id)
 
-    for asn, period, regency, verified, activity_id in await store.merge_activities(
+    for asn, period, regency, activity_id, counts in await store.merge_activities(
         conn, [tuple(r) for r in activities.values()]
     ):
         row = activities[activity_id]
-        # only a verified activity's reported quantity counts for capaian (P3); minutes, pending and rejection
-        # facts move the period's counts, not S1
-        touched.add(asn, period, regency, scored=verified and (row[11] or row[9] > 0))
+        # only a verified activity's reported quantity on an indicator counts for capaian (P3): S1 moves when this
+        # batch verified or reported one that counts now, or revised one (which may have left its indicator);
+        # minutes, pending and rejection facts move the period's counts only
+        touched.add(asn, period, regency, scored=(counts and (row[11] or row[9] > 0)) or row[9] > 1)
     await store.merge_attendance(conn, list(attendance.values()))
     for asn, year in await store.merge_skps(conn, list(skps.values()), indicators):
         touched.asn_years.add((asn, year))
