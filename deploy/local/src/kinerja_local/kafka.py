@@ -292,7 +292,7 @@ def random_cluster_id() -> str:
             return cid
 
 
-def wait_ready(paths: Paths, pid: int, port: int, timeout: float = 60.0) -> None:
+def wait_ready(paths: Paths, pid: int, port: int, timeout: float = 180.0) -> None:
     """Ready when an admin client lists topics; StackError with the log's last lines otherwise."""
     from .procs import pid_alive
 
