@@ -1,16 +1,16 @@
-"""Per-source token buckets for the public forms (in the API process; each replica limits on its own)."""
+"""Per-source token buckets for the public forms, in the API process's memory (no database, no Redis).
+
+O(1) per request and bounded memory: buckets live in an LRU (OrderedDict); at `max_sources` the least recently
+seen source is forgotten, which only ever gives it a fresh, full bucket. Each API replica (and each uvicorn
+worker) limits on its own, so a source's real budget is the per-replica budget times the replicas its requests
+are spread over; the front door's balancing keeps that factor small and a flood still meets 429s on every one.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-
-
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    at: float
 
 
 class RateLimiter:
@@ -28,34 +28,31 @@ class RateLimiter:
         self._burst = float(burst)
         self._clock = clock
         self._max = max_sources
-        self._buckets: dict[str, _Bucket] = {}
+        # source -> [tokens, last refill]; a list, not a dataclass, to keep the hot path to a few opcodes
+        self._buckets: OrderedDict[str, list[float]] = OrderedDict()
 
     def allow(self, source: str) -> bool:
         now = self._clock()
         b = self._buckets.get(source)
         if b is None:
             if len(self._buckets) >= self._max:
-                self._sweep(now)
-            b = self._buckets[source] = _Bucket(self._burst, now)
+                self._buckets.popitem(last=False)
+            b = self._buckets[source] = [self._burst, now]
         else:
-            b.tokens = min(self._burst, b.tokens + (now - b.at) * self._rate)
-            b.at = now
-        if b.tokens >= 1.0:
-            b.tokens -= 1.0
+            self._buckets.move_to_end(source)
+            b[0] = min(self._burst, b[0] + (now - b[1]) * self._rate)
+            b[1] = now
+        if b[0] >= 1.0:
+            b[0] -= 1.0
             return True
         return False
 
     def retry_after(self, source: str) -> int:
         """Whole seconds until the source has a token again (for the Retry-After header)."""
         b = self._buckets.get(source)
-        if b is None or b.tokens >= 1.0:
+        if b is None or b[0] >= 1.0:
             return 0
-        return max(1, int((1.0 - b.tokens) / self._rate + 0.999))
+        return max(1, int((1.0 - b[0]) / self._rate + 0.999))
 
-    def _sweep(self, now: float) -> None:
-        # full buckets carry no information; drop them (and, if still too many, the oldest half)
-        full_after = self._burst / self._rate
-        self._buckets = {k: b for k, b in self._buckets.items() if now - b.at < full_after}
-        if len(self._buckets) >= self._max:
-            keep = sorted(self._buckets.items(), key=lambda kv: kv[1].at)[len(self._buckets) // 2 :]
-            self._buckets = dict(keep)
+    def __len__(self) -> int:
+        return len(self._buckets)
