@@ -66,7 +66,8 @@ def admin_pages_router(_rt: Runtime) -> APIRouter:
         form: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response:
-        year = int(request.query_params.get("tahun", "0") or 0) or now().year
+        raw_year = request.query_params.get("tahun", "")
+        year = int(raw_year) if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100 else now().year
         s = await admin.get_settings(pool, regency_id)
         values = {
             "monthly_quota_minutes": str(s.monthly_quota_minutes),

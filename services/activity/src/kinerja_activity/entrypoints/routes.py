@@ -381,7 +381,9 @@ def api_router(_rt: Runtime) -> APIRouter:
         return body
 
     @r.get("/holidays")
-    async def holidays(pool: PoolDep, principal: BkpsdmDep, year: int | None = None) -> list[dict[str, object]]:
+    async def holidays(
+        pool: PoolDep, principal: BkpsdmDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    ) -> list[dict[str, object]]:
         """The regency's holidays of a year (default this year)."""
         rows = await admin.list_holidays(pool, regency_of(principal), year or now().year)
         return [{"day": x["day"], "name": x["name"]} for x in rows]
