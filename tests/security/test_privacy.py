@@ -426,3 +426,76 @@ async def test_every_services_retention_rules_run_on_its_schema(
     counts = await purge(await pool_of(db), rules, service=svc, now=NOW)
     assert counts and set(counts.values()) == {0}, counts
     assert all(name.startswith(f"{svc}.") for name in counts)
+
+
+async def test_evaluation_purge_drops_a_years_skps_with_cross_links_after_ten_years(
+    make_database: MakeDatabase, pool_of: Any
+) -> None:
+    """A subordinate's RHK points at the superior's RHK of the same year; with batches of one row, the SKPs of that
+    year still go (links first), their realisasi before them, and the next year's SKP stays."""
+    from kinerja_evaluation.examples import roster_csv
+    from kinerja_evaluation.service.org import import_roster, upsert_regency
+    from kinerja_evaluation.service.privacy import retention_rules
+    from kinerja_shared.auth import Principal
+
+    db = await _migrated(make_database, "evaluation")
+    pool = await pool_of(db)
+    hr = Principal(sub="u-hr", roles=frozenset({Role.ADMIN_BKPSDM}), regency_id=REGENCY_A)
+    await upsert_regency(pool, regency_id=REGENCY_A, province_id=uuid.uuid4(), province_name="Provinsi Jambi",
+                         name="Kabupaten Tebo", code="15.09", now=NOW)  # fmt: skip
+    rows = [
+        {"nip": "197001012000011001", "nama": "Sekda", "unit_kerja": "Sekretariat Daerah", "jabatan": "Sekda",
+         "kelas_jabatan": "15", "golongan": "IV/c", "jenis_kelamin": "L", "lokasi": "perkotaan", "nip_atasan": "",
+         "status": "aktif", "email": ""},
+        {"nip": "198503152010011003", "nama": "Staf", "unit_kerja": "Sekretariat Daerah > Bagian Umum",
+         "jabatan": "Pengelola", "kelas_jabatan": "7", "golongan": "III/a", "jenis_kelamin": "L",
+         "lokasi": "perkotaan", "nip_atasan": "197001012000011001", "status": "aktif", "email": ""},
+    ]  # fmt: skip
+    assert (await import_roster(pool, hr, "pegawai.csv", roster_csv(rows), now=NOW)).accepted
+    ids = {r["nip"]: r["asn_id"] for r in await _owner(db, "SELECT nip, asn_id FROM asn")}
+    sekda, staff = ids["197001012000011001"], ids["198503152010011003"]
+
+    async def skp(conn: asyncpg.Connection, asn: uuid.UUID, year: int, parent: uuid.UUID | None) -> uuid.UUID:
+        skp_id, rhk_id, ind_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        await conn.execute(
+            """INSERT INTO skp (skp_id, regency_id, asn_id, year, version, status, period_start, period_end)
+               VALUES ($1, $2, $3, $4, 1, 'approved', make_date($4, 1, 1), make_date($4, 12, 31))""",
+            skp_id, REGENCY_A, asn, year,
+        )  # fmt: skip
+        await conn.execute(
+            """INSERT INTO rhk (rhk_id, skp_id, regency_id, position, kind, description, parent_rhk_id)
+               VALUES ($1, $2, $3, 1, 'utama', 'Layanan umum', $4)""",
+            rhk_id, skp_id, REGENCY_A, parent,
+        )  # fmt: skip
+        await conn.execute(
+            """INSERT INTO indicator (indicator_id, rhk_id, skp_id, regency_id, position, name, target, unit, aspect,
+                   direction, weight) VALUES ($1, $2, $3, $4, 1, 'Surat', 10, 'surat', 'kuantitas', 'higher', 100)""",
+            ind_id, rhk_id, skp_id, REGENCY_A,
+        )  # fmt: skip
+        await conn.execute(
+            """INSERT INTO realisasi (indicator_id, period, regency_id, asn_id, skp_id, value, status, reported_at)
+               VALUES ($1, $2, $3, $4, $5, 8, 'reported', now())""",
+            ind_id, f"{year}-Q1", REGENCY_A, asn, skp_id,
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO skp_history (skp_id, regency_id, at, action) VALUES ($1, $2, now(), 'approved')",
+            skp_id, REGENCY_A,
+        )  # fmt: skip
+        return rhk_id if parent is None else skp_id
+
+    async with tenant_transaction(pool, "*") as conn:
+        sekda_rhk = await skp(conn, sekda, 2026, None)
+        await skp(conn, staff, 2026, sekda_rhk)  # linked to the superior's RHK of the same year
+        sekda_2027_rhk = await skp(conn, sekda, 2027, None)
+    later = datetime(2037, 6, 1, tzinfo=UTC)  # 2026's records are 10 years past their year, 2027's are not
+
+    counts = await purge(pool, retention_rules(CFG), service="evaluation", now=later, batch_size=1)
+
+    assert counts["evaluation.realisasi"] == 2 and counts["evaluation.rhk_links"] == 1
+    assert counts["evaluation.skp"] == 2 and counts["evaluation.org_import"] == 1
+    assert [r["year"] for r in await _owner(db, "SELECT year FROM skp")] == [2027]
+    assert [r["rhk_id"] for r in await _owner(db, "SELECT rhk_id FROM rhk")] == [sekda_2027_rhk]
+    assert [r["period"] for r in await _owner(db, "SELECT period FROM realisasi")] == ["2027-Q1"]
+    assert len(await _owner(db, "SELECT 1 FROM skp_history")) == 1
+    assert len(await _owner(db, "SELECT 1 FROM asn")) == 2  # master data is not purged by age
+    assert (await _verified(db)).ok
