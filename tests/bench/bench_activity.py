@@ -40,6 +40,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from fastapi import Request  # module level: the naive routes' string annotations resolve against globals
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
@@ -86,7 +87,7 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
     next_slot = [0] * len(users)
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     # a 500-item batch to the naive server can take far longer than one request; the phase budget bounds it
-    timeout = 10.0 if args.load == "single" else max(10.0, 2 * args.duration)
+    timeout = 10.0 if args.load == "single" else max(30.0, 4 * args.duration)
     async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=timeout) as client:
         # warm-up: open connections, first requests compile/prepare
         for _ in range(min(20, len(users))):
@@ -100,8 +101,10 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
             not_sent = 0
             inflight = asyncio.Semaphore(64)
 
+            first_error = ""
+
             async def one(k: int) -> None:
-                nonlocal errors
+                nonlocal errors, first_error
                 u = k % len(users)
                 slot = next_slot[u]
                 next_slot[u] += 1
@@ -123,8 +126,10 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
                         )
                         if r.status_code not in (200, 201):
                             errors += 1
-                    except httpx.HTTPError:
+                            first_error = first_error or f"{r.status_code} {r.text[:200]}"
+                    except httpx.HTTPError as e:
                         errors += 1
+                        first_error = first_error or repr(e)
                 lat.append(time.perf_counter() - scheduled)
 
             await asyncio.gather(*(one(k) for k in range(total)))
@@ -135,6 +140,7 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
             return {
                 "requests": total,
                 "not_sent": not_sent,
+                "first_error": first_error,
                 "errors": errors,
                 "achieved_rps": (total - not_sent) / elapsed,
                 "p50_ms": 1000 * lat[len(lat) // 2],
@@ -149,8 +155,10 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
         deadline = time.perf_counter() + args.duration
         counter = 0
 
+        first_error = ""
+
         async def client_loop() -> None:
-            nonlocal accepted, batches, errors, counter
+            nonlocal accepted, batches, errors, counter, first_error
             while time.perf_counter() < deadline:
                 u = counter % len(users)
                 counter += 1
@@ -158,11 +166,17 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
                 for _ in range(args.batch):
                     items.append(_slot_item(u, next_slot[u], days, users[u]["indicator"]))
                     next_slot[u] += 1
-                r = await client.post(
-                    args.path, json={"items": items}, headers={"authorization": "Bearer " + users[u]["token"]}
-                )
+                try:
+                    r = await client.post(
+                        args.path, json={"items": items}, headers={"authorization": "Bearer " + users[u]["token"]}
+                    )
+                except httpx.HTTPError as e:
+                    errors += 1
+                    first_error = first_error or repr(e)
+                    continue
                 if r.status_code != 200:
                     errors += 1
+                    first_error = first_error or f"{r.status_code} {r.text[:200]}"
                     continue
                 accepted += int(r.json()["accepted"])
                 batches += 1
@@ -170,7 +184,13 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
         began = time.perf_counter()
         await asyncio.gather(*(client_loop() for _ in range(args.concurrency)))
         elapsed = time.perf_counter() - began
-        return {"batches": batches, "accepted": accepted, "errors": errors, "per_s": accepted / elapsed}
+        return {
+            "batches": batches,
+            "accepted": accepted,
+            "errors": errors,
+            "per_s": accepted / elapsed,
+            "first_error": first_error,
+        }
 
 
 # ---------------------------------------------------------------- the naive server (bench only)
@@ -180,7 +200,7 @@ def _naive_app(dsn: str, bootstrap: str, topic: str) -> Any:
     from contextlib import asynccontextmanager
 
     from aiokafka import AIOKafkaProducer
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
 
     from kinerja_shared.auth import TokenVerifier
     from kinerja_shared.devissuer import public_key_of
@@ -375,6 +395,8 @@ def _run_load(
         sys.stderr.write(f"  … load process failed:\n{out.stderr[-3000:]}\n")
         return None
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    if result.get("first_error"):
+        sys.stderr.write(f"  … first error: {result['first_error']}\n")
     return result
 
 
@@ -456,6 +478,8 @@ async def _main(args: argparse.Namespace) -> None:
                             {"batch": 500, "concurrency": args.concurrency}),
         }  # fmt: skip
         for phase in PHASES:
+            if args.phases and phase not in args.phases.split(","):
+                continue
             budget = min(duration * 3 + 30, left() - 20)  # keep 20 s for counting and cleanup
             if budget < duration + 5:
                 sys.stderr.write(f"{phase}: skipped, the deadline is near\n")
@@ -548,6 +572,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per phase (default 5)")
     ap.add_argument("--users", type=int, default=0, help="ASN in the plan (default 200, --full 1,200)")
     ap.add_argument("--deadline", type=float, default=0.0, help="hard limit for the whole run, s (240; --full 900)")
+    ap.add_argument("--phases", default="", help=f"comma-separated subset of {','.join(PHASES)} (default all)")
     ap.add_argument("--rate", type=float, default=500.0, help="single-POST rate (req/s)")
     ap.add_argument("--concurrency", type=int, default=4, help="concurrent batch clients")
     # internal roles of this script
