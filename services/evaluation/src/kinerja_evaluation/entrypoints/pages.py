@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from kinerja_evaluation.domain.capaian import RATING_LABEL, Rating
 from kinerja_evaluation.domain.errors import DomainError
 from kinerja_evaluation.domain.predikat import PREDIKAT_LABEL, Predikat
+from kinerja_evaluation.domain.scoring_rules import period_label
 from kinerja_evaluation.domain.skp import (
     BERAKHLAK_LABEL,
     PERIOD_PATTERN,
@@ -431,6 +432,7 @@ def pages_router() -> APIRouter:
         except DomainError as e:
             raise as_http(e) from e
         return _render(request, "evaluation/provinsi.html", {"principal": who, "period": period, "rows": rows,
+                                                             "period_label": period_label(period),
                                                              **province_charts(rows)})  # fmt: skip
 
     _ = Rating
@@ -451,7 +453,8 @@ def province_charts(rows: list[province.RegencyRow]) -> dict[str, Any]:
         "data": {"labels": labels, "datasets": [{"label": "Rata-rata skor",
                  "data": [float(r.average) if r.average is not None else None for r in rows],
                  "backgroundColor": "#0072B2"}]},
-        "options": {"indexAxis": "y", "maintainAspectRatio": False, "scales": {"x": {"min": 0, "suggestedMax": 100}},
+        "options": {"indexAxis": "y", "maintainAspectRatio": False, "animation": False,
+                    "scales": {"x": {"min": 0, "suggestedMax": 100}},
                     "plugins": {"legend": {"display": False}}},
     }  # fmt: skip
     spread = {
@@ -459,7 +462,7 @@ def province_charts(rows: list[province.RegencyRow]) -> dict[str, Any]:
         "data": {"labels": labels, "datasets": [
             {"label": PREDIKAT_LABEL[p], "data": [float(r.share(p)) for r in rows],
              "backgroundColor": PREDIKAT_COLOURS[p]} for p in Predikat]},
-        "options": {"indexAxis": "y", "maintainAspectRatio": False, "scales": {
+        "options": {"indexAxis": "y", "maintainAspectRatio": False, "animation": False, "scales": {
             "x": {"stacked": True, "min": 0, "max": 100, "title": {"display": True, "text": "% pegawai berpredikat"}},
             "y": {"stacked": True}}},
     }  # fmt: skip

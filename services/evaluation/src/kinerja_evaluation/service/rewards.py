@@ -45,7 +45,8 @@ def mask_name(name: str) -> str:
     parts = name.split()
     if not parts:
         return ""
-    return " ".join([parts[0], *(p[0] + "." for p in parts[1:])])
+    # a bracketed note such as "(contoh)" or "(Plt.)" is not part of the name: kept as written
+    return " ".join([parts[0], *(p if p.startswith("(") else p[0] + "." for p in parts[1:])])
 
 
 async def listing(pool: asyncpg.Pool, who: Principal, status: str | None = None) -> list[dict[str, Any]]:

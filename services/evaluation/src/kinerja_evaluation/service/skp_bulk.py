@@ -107,8 +107,11 @@ async def bulk_approved_skps(
     out = BulkApproved()
     async with tenant_transaction(pool, [regency_id]) as conn:
         ids = [a for a, _ in items]
+        # lock the ASN rows (in one order: no deadlock): the same items sent twice at once (a client retrying a
+        # slow request) wait here, then find the SKPs the first one wrote instead of colliding on (asn, year)
         people = {r["asn_id"]: r for r in await conn.fetch(
-            "SELECT asn_id, active, superior_id FROM asn WHERE asn_id = ANY($1::uuid[]) AND regency_id = $2",
+            """SELECT asn_id, active, superior_id FROM asn WHERE asn_id = ANY($1::uuid[]) AND regency_id = $2
+               ORDER BY asn_id FOR UPDATE""",
             ids, regency_id)}  # fmt: skip
         existing = {(r["asn_id"], r["year"]): r for r in await conn.fetch(
             """SELECT DISTINCT ON (asn_id, year) asn_id, year, skp_id, status FROM skp
