@@ -82,7 +82,7 @@ async def load(url: str, key: Path, opts: Options, concurrency: int, quiet: bool
 def main(argv: list[str] | None = None) -> int:
     url_default, key_default = _defaults()
     ap = argparse.ArgumentParser(prog="kinerja-demo", description=__doc__.splitlines()[0])
-    ap.add_argument("--asn", type=int, default=1000, help="synthetic ASN in the province (default 1,000)")
+    ap.add_argument("--asn", type=int, default=5000, help="synthetic ASN in the province (default 5,000)")
     ap.add_argument("--scale", type=int, help="benchmark size, e.g. 70000 (same as --asn N)")
     ap.add_argument("--regencies", type=int, default=11, choices=range(1, 12), metavar="1..11")
     ap.add_argument("--url", default=os.environ.get("KINERJA_URL", url_default),
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--key", type=Path, default=Path(os.environ.get("DEV_ISSUER_KEY_FILE", key_default)))
     ap.add_argument("--concurrency", type=int, default=12, help="requests in flight (default 12)")
     ap.add_argument("--detail", type=float, default=0.1, help="share of ASN with realisasi, 360 and penilaian")
+    ap.add_argument("--attendance-months", type=int, default=3, help="months of fingerprint scans (default 3)")
     args = ap.parse_args(argv)
     if not args.url:
         console.print("[red]error:[/] no front door known — run `kinerja-local up` first (or give --url)")
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]error:[/] no dev issuer key at {args.key} — run `kinerja-local up` first (or --key)")
         return 1
     n = args.scale or args.asn
-    opts = Options(asn=n, regencies=args.regencies, detail_share=args.detail, users_file=args.key.parent / USERS_FILE)
+    opts = Options(asn=n, regencies=args.regencies, detail_share=args.detail, users_file=args.key.parent / USERS_FILE,
+                   attendance_months=args.attendance_months)  # fmt: skip
     started = time.monotonic()
     try:
         summary = asyncio.run(load(args.url.rstrip("/"), args.key, opts, args.concurrency))

@@ -81,6 +81,7 @@ class Api:
         ok: Collection[int] = (200, 201, 204),
         accept: Collection[int] = (),
         attempts: int = 6,
+        wait: float | None = None,  # seconds for this answer (default: the client's 60)
     ) -> httpx.Response:
         """The response when its status is in `ok` or `accept` (known, harmless answers such as 409 on a
         re-run); overload (429) and an unavailable service (502–504) are retried with backoff, else ApiError."""
@@ -93,7 +94,8 @@ class Api:
             async with self._sem:
                 self.requests += 1
                 try:
-                    r = await self._client.request(method, path, json=json, params=params, files=files, headers=hdrs)
+                    r = await self._client.request(method, path, json=json, params=params, files=files, headers=hdrs,
+                                                   timeout=wait or httpx.USE_CLIENT_DEFAULT)  # fmt: skip
                 except httpx.TransportError as e:
                     if attempt == attempts - 1:
                         raise ApiError(method, path, 0, str(e)) from e
