@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -26,6 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
+from kinerja_evaluation.domain.scoring_rules import period_label
 from kinerja_local import frontdoor
 from kinerja_local.config import SERVICES, Paths
 from kinerja_local.demo.client import Api
@@ -379,7 +381,11 @@ async def test_main_pages_weight_labels_and_keyboard_at_360_px(stack: Stack) -> 
         "ASN: notifikasi": ("ASN", "/notify/"),
         "atasan: verifikasi": ("Atasan", "/activity/verifikasi"),
         "atasan: tim hari ini": ("Atasan", "/activity/tim"),
+        "atasan: penilaian (tautan tanpa periode)": ("Atasan", f"/evaluation/penilaian/{asn.asn_id}"),
+        "BKPSDM: admin (impor pegawai)": ("Admin BKPSDM", "/evaluation/admin"),
+        "provinsi: perbandingan kabupaten/kota": ("Admin provinsi", "/evaluation/provinsi"),
     }
+    signed = {"Admin BKPSDM": loader.bkpsdm(asn.regency_id), "Admin provinsi": loader.province_admin}
     weights: dict[str, int] = {}
     unlabelled: dict[str, list[str]] = {}
     async with _browser() as browser:
@@ -387,12 +393,14 @@ async def test_main_pages_weight_labels_and_keyboard_at_360_px(stack: Stack) -> 
             ctx = await browser.new_context(viewport=PHONE, locale="id-ID")
             if who:
                 u = _user(stack, who)  # a cold cache, signed in: the session cookie the picker would set
-                token = loader.api.token(next(a.who for a in loader.asn.values() if str(a.asn_id) == u["asn_id"]))
+                as_who = signed.get(who) or next(a.who for a in loader.asn.values() if str(a.asn_id) == u["asn_id"])
+                token = loader.api.token(as_who)
                 await ctx.add_cookies([{"name": "kinerja_session", "value": token, "url": stack.url}])
             page = await ctx.new_page()
             sizes: list[Any] = []
             page.on("requestfinished", lambda req, sizes=sizes: sizes.append(req))
-            await page.goto(stack.url + path, wait_until="load")
+            answer = await page.goto(stack.url + path, wait_until="load")
+            assert answer is not None and answer.status == 200, (title, answer and answer.status)
             total = 0
             for req in sizes:
                 s = await req.sizes()
@@ -437,6 +445,34 @@ async def test_province_admin_compares_regencies(stack: Stack) -> None:
             assert cells[0] != "—" and int(cells[2].replace(".", "")) > 0, (name, cells)  # an IKM from answers
         await page.locator("#ikm-regency-chart").wait_for()
         await _shot(page, stack, "30-provinsi-perbandingan")
+
+        # performance side by side: from the role landing to the regency comparison (scores and predikat, Chart.js)
+        await page.goto(f"{stack.url}/evaluation/")
+        await page.locator("a", has_text="Bandingkan kabupaten/kota").click()
+        await page.wait_for_url("**/evaluation/provinsi*")
+        scored_cells = page.locator("#regency-table tbody tr td:nth-of-type(2)")
+
+        async def every_regency_scored() -> bool:  # the scores come from the engine via Kafka: allow it to catch up
+            await page.reload()
+            got = [int(t.replace(".", "")) for t in await scored_cells.all_inner_texts()]
+            return len(got) == len(names) and all(n > 0 for n in got)
+
+        await wait_until(every_regency_scored, timeout=60, interval=2, what="a predikat in every regency")
+        for name in names:
+            row = page.locator("#regency-table tbody tr", has_text=name)
+            assert await row.count() == 1, name
+            cells = await row.locator("td").all_inner_texts()
+            assert int(cells[0].replace(".", "")) > 0 and cells[2] != "—", (name, cells)  # ASN, average score
+        for chart_id in ("regency-score-chart", "regency-predikat-chart"):
+            drawn = page.locator(f"canvas#{chart_id}[data-drawn='1']")
+            await drawn.wait_for()  # kinerja.js drew it from data-chart (no inline script under the CSP)
+            labels = await page.evaluate(f"Chart.getChart(document.getElementById('{chart_id}')).data.labels")
+            assert sorted(labels) == sorted(names), (chart_id, labels)
+        values = await page.evaluate(
+            "Chart.getChart(document.getElementById('regency-score-chart')).data.datasets[0].data"
+        )
+        assert len(values) == len(names) and all(v is not None and v > 0 for v in values), values
+        await _shot(page, stack, "31-provinsi-skor-kabupaten")
         # a regency user is refused with a clear Indonesian page, not a stack trace
         asn = await _sign_in(browser, stack, "ASN", "/feedback/")
         refused = await asn.goto(f"{stack.url}/feedback/provinsi")
@@ -444,7 +480,7 @@ async def test_province_admin_compares_regencies(stack: Stack) -> None:
         assert "Akses ditolak" in await asn.content()
 
 
-async def test_hr_admin_imports_employees_and_changes_a_rule(stack: Stack) -> None:
+async def test_hr_admin_imports_changes_a_rule_finalises_approves_an_award_that_verifies(stack: Stack) -> None:
     loader = stack.loader
     assert loader is not None
     demo, boss = loader.demo_pair()
@@ -481,3 +517,59 @@ async def test_hr_admin_imports_employees_and_changes_a_rule(stack: Stack) -> No
         await page.goto(f"{stack.url}/evaluation/admin")
         assert await page.get_by_label("Batas atas capaian (%)").input_value() in ("115", "115.00", "115,00")
         await _shot(page, stack, "41-bkpsdm-aturan")
+
+        # finalise the quarter against the distribution curve (Table K1), acknowledging what the curve flags
+        period = quarter(datetime.now(JAKARTA).date())
+        await page.goto(f"{stack.url}/evaluation/tindak-lanjut/kurva?periode={period}")
+        await page.locator("canvas.curve[data-drawn='1']").first.wait_for()
+        await _shot(page, stack, "42-bkpsdm-kurva")
+        final = page.locator("form", has=page.get_by_role("button", name="Finalisasi", exact=True))
+        await final.get_by_label("Saya sudah meninjau pelanggaran kurva", exact=False).check()
+        await final.get_by_role("button", name="Finalisasi", exact=True).click()
+        await page.wait_for_load_state()
+        said = await page.get_by_role("status").inner_text()
+        m = re.search(r"Finalisasi: (\d+) hasil menjadi final", said)
+        assert m is not None and int(m.group(1)) > 0, said
+        await _shot(page, stack, "43-bkpsdm-finalisasi")
+
+        # approve an award candidate (Table R1: a Sangat Baik result nominates) → a piagam with a code
+        await page.goto(f"{stack.url}/evaluation/tindak-lanjut/penghargaan")
+        approve = page.get_by_role("button", name="Setujui", exact=True)
+
+        async def nominated() -> bool:
+            await page.reload()
+            return await approve.count() > 0
+
+        await wait_until(nominated, timeout=60, interval=2, what="an award candidate")
+        card = page.locator("article", has=approve).first
+        winner = (await card.locator("header strong").inner_text()).strip()
+        award_path = await card.locator("form").get_attribute("action")
+        assert award_path is not None
+        await card.get_by_label("Usulan insentif (Rp, opsional)").fill("500000")
+        await card.get_by_role("button", name="Setujui", exact=True).click()
+        await page.wait_for_load_state()
+        assert "Keputusan penghargaan disimpan" in await page.get_by_role("status").inner_text()
+        piagam = page.locator(f"a[href='{award_path}/piagam.pdf']")
+        done = page.locator("article", has=piagam)
+        code_m = re.search(r"kode ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", await done.inner_text())
+        assert code_m is not None, await done.inner_text()
+        code = code_m.group(1)
+        await _shot(page, stack, "44-bkpsdm-penghargaan")
+        pdf = await page.request.get(stack.url + award_path + "/piagam.pdf")
+        assert pdf.status == 200 and pdf.headers["content-type"].startswith("application/pdf"), pdf.status
+        assert (await pdf.body()).startswith(b"%PDF")
+
+        # anyone holding the paper verifies it publicly, no account, typing the code as printed (case, spaces)
+        public = await browser.new_context(viewport=PHONE, locale="id-ID")
+        visitor = await public.new_page()
+        await visitor.goto(f"{stack.url}/evaluation/verifikasi")
+        await visitor.get_by_label("Kode verifikasi").fill(code.lower().replace("-", " "))
+        await visitor.get_by_role("button", name="Periksa").click()
+        await visitor.get_by_text("Piagam sah").wait_for()
+        shown = await visitor.locator("article").inner_text()
+        assert winner.split()[0] in shown and period_label(period) in shown, shown
+        assert winner not in shown  # the name is masked (first name and initials)
+        await _no_sideways_scroll(visitor)
+        await _shot(visitor, stack, "45-publik-verifikasi-piagam")
+        wrong = await visitor.goto(f"{stack.url}/evaluation/verifikasi/{code[::-1]}")
+        assert wrong is not None and wrong.status == 404 and "Kode tidak dikenal" in await visitor.content()
