@@ -311,7 +311,7 @@ class Loader:
         a.indicators = [i | {"rhk_id": str(r["rhk_id"])} for r in rhk for i in r["indicators"]]
         a.rhk_ids = [UUID(str(r["rhk_id"])) for r in rhk]
 
-    async def _skps_one_by_one(self, examples: dict[str, Any], people: list[Asn]) -> None:
+    async def _skps_one_by_one(self, examples: Any, people: list[Asn]) -> None:
         """Draft and submit as the ASN, approve as the superior: three requests per SKP (no bulk endpoint, or an
         SKP a run left half-way)."""
         step = "SKP satu per satu (susun, ajukan, setujui)"
