@@ -114,6 +114,9 @@ async def test_team_view_shows_new_subordinate_activity_within_two_seconds(
                     await page.wait_for_selector(f"text={text}", timeout=2000)
                     elapsed = time.monotonic() - started
                     assert await page.locator("text=1 dari 2").count() == 1
+                    # the pushed fragment's charts are drawn again (kinerja.js after each SSE push; no inline JS)
+                    await page.wait_for_selector("#grafik-status[data-drawn='1']", timeout=5000, state="attached")
+                    await page.wait_for_selector("#grafik-menit[data-drawn='1']", timeout=5000, state="attached")
                     # phone-first: nothing wider than the 360 px screen
                     width = await page.evaluate("document.documentElement.scrollWidth")
                     assert width <= 360
