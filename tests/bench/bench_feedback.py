@@ -3,6 +3,7 @@
     uv run python tests/bench/bench_feedback.py            # 15 s measured run + two 8 s baselines (CI-sized)
     uv run python tests/bench/bench_feedback.py --full     # 60 s measured run + two 20 s baselines
     uv run python tests/bench/bench_feedback.py db         # the intake's database side alone (no HTTP)
+    uv run python tests/bench/bench_feedback.py asgi [--one-tx-per-answer]   # the app's CPU per answer, in-process
     options: --seconds N --baseline-seconds N --no-baseline --no-relay --citizens N (concurrent connections)
              --abuser-connections N --units N --profile FILE (cProfile the API process of the measured run)
 
@@ -300,6 +301,107 @@ async def _db_only(args: argparse.Namespace) -> None:
             await conn.close()
 
 
+# --- the app in-process, no sockets -------------------------------------------------------------------------
+
+
+async def _asgi(args: argparse.Namespace) -> None:
+    """CPU per answer of the whole app (middleware, route, intake, group commit) called as ASGI in this process.
+
+    No uvicorn and no load process share the figure, so it moves little with the machine's load: the number to
+    compare when changing the hot path.
+    """
+    from kinerja_feedback.bootstrap import DEFINITION
+    from kinerja_feedback.settings import FeedbackSettings
+    from kinerja_shared.logging import configure_logging
+    from kinerja_shared.runtime import build_app
+    from kinerja_shared.settings import KafkaSettings
+
+    configure_logging("feedback", "WARNING")
+    bootstrap, admin_dsn = _infra()
+    app_url, owner_url = await _database(admin_dsn)
+    try:
+        settings = FeedbackSettings(
+            database_url=app_url,
+            migration_database_url=owner_url,
+            kafka=KafkaSettings(bootstrap_servers=bootstrap),
+            environment="test",
+            survey_burst=10**9,  # every request is a new citizen here; the limiter still runs
+            **({} if args.group_commit else {"survey_group_commit": False}),  # older trees lack the setting
+        )
+        app = build_app(DEFINITION, settings, worker=False)
+        async with app.router.lifespan_context(app):
+            units = await _seed(owner_url, args.units)
+            body = json.dumps({"answers": ANSWERS}).encode()
+
+            async def one(i: int) -> int:
+                scope = {
+                    "type": "http",
+                    "asgi": {"version": "3.0"},
+                    "http_version": "1.1",
+                    "method": "POST",
+                    "scheme": "http",
+                    "path": f"/api/survei/{units[i % len(units)]}",
+                    "raw_path": b"",
+                    "query_string": b"",
+                    "root_path": "",
+                    "headers": [
+                        (b"host", b"bench"),
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"x-device-token", secrets.token_urlsafe(18).encode()),
+                    ],
+                    "client": (f"10.0.{i // 250 % 250}.{i % 250}", 40000),
+                    "server": ("127.0.0.1", 80),
+                }
+                received = False
+                status: list[int] = []
+
+                async def receive() -> dict[str, object]:
+                    nonlocal received
+                    if received:  # nothing more to read: wait like a quiet client would
+                        await asyncio.Event().wait()
+                    received = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+
+                async def send(message: dict[str, object]) -> None:
+                    if message["type"] == "http.response.start":
+                        status.append(int(message["status"]))  # type: ignore[call-overload]
+
+                await app(scope, receive, send)  # type: ignore[arg-type]
+                return status[0]
+
+            async def run(n: int) -> dict[int, int]:
+                codes: dict[int, int] = {}
+                todo = iter(range(n))
+
+                async def client() -> None:
+                    for i in todo:
+                        code = await one(i)
+                        codes[code] = codes.get(code, 0) + 1
+
+                await asyncio.gather(*(client() for _ in range(args.citizens)))
+                return codes
+
+            await run(300)  # warm: caches, pool, first batches
+            cpu, start = time.process_time(), time.perf_counter()
+            codes = await run(args.requests)
+            cpu, elapsed = time.process_time() - cpu, time.perf_counter() - start
+        say(
+            f"feedback survey in-process (ASGI, no sockets): {args.requests:,} answers, {args.citizens} in flight, "
+            f"group commit {'on' if args.group_commit else 'off'}, load average {os.getloadavg()[0]:.1f}"
+        )
+        say(
+            f"codes {codes}; {args.requests / elapsed:,.0f} answers/s; "
+            f"CPU {cpu * 1e6 / args.requests:,.0f} µs per answer"
+        )
+    finally:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{app_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
 # --- the driver -------------------------------------------------------------------------------------------------
 
 
@@ -478,7 +580,7 @@ async def _run(args: argparse.Namespace) -> None:
         phases.append(("group commit", "survey", args.seconds, {}))
         results = []
         for name, target, seconds, extra in phases:
-            if time.monotonic() + seconds + 60 > deadline:
+            if time.monotonic() + seconds + 30 > deadline:
                 say(f"(skipped {name}: the run's deadline of {args.deadline:.0f} s would pass)")
                 continue
             r = await _phase(name, target, seconds, args, db, extra, unit_ids, tmp, procs)
@@ -533,7 +635,11 @@ async def _run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "mode", nargs="?", default="run", choices=["run", "db", "load"], help="db: the intake without HTTP"
+        "mode",
+        nargs="?",
+        default="run",
+        choices=["run", "db", "asgi", "load"],
+        help="db: the intake without HTTP; asgi: the app's CPU per answer in-process",
     )
     parser.add_argument("--full", action="store_true", help="60 s measured run (the issue's), 20 s baselines")
     parser.add_argument("--seconds", type=float, default=None, help="measured run (default 15, --full 60)")
@@ -544,6 +650,8 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=48, help="concurrent citizen connections")
     parser.add_argument("--abuser-connections", type=int, default=8)
     parser.add_argument("--units", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=3000, help="asgi mode: answers to send")
+    parser.add_argument("--one-tx-per-answer", dest="group_commit", action="store_false", help="asgi mode: baseline")
     parser.add_argument("--deadline", type=float, default=None, help="hard limit for the whole run, seconds")
     parser.add_argument("--profile", default=None, help="cProfile the API process of the measured run into FILE")
     parser.add_argument("--target", default="survey", choices=["survey", "ceiling"], help=argparse.SUPPRESS)
@@ -556,10 +664,11 @@ def main() -> None:
     if args.baseline_seconds is None:
         args.baseline_seconds = 20.0 if args.full else 8.0
     if args.deadline is None:
-        args.deadline = 3 * 60 + (args.seconds + 2 * args.baseline_seconds if args.baseline else args.seconds)
+        # starting PostgreSQL databases, Kafka topics and three API processes takes minutes on a loaded machine
+        args.deadline = 7 * 60 + (args.seconds + 2 * args.baseline_seconds if args.baseline else args.seconds)
     if args.mode == "db" and args.citizens == 48:
         args.citizens = 1000
-    runs = {"run": _run, "db": _db_only, "load": _load}
+    runs = {"run": _run, "db": _db_only, "asgi": _asgi, "load": _load}
     asyncio.run(runs[args.mode](args))
 
 
