@@ -204,8 +204,8 @@ async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event], event_i
             elif type(ev) is ActivityVerificationOverdue:
                 row[13] = True
                 overdue.append(ev)
-            if row[3] is not None:
-                touched.activity_months.add((ev.asn_id, row[3].replace(day=1)))
+            if type(ev) is ActivityVerified:  # only a verification moves the month's verified minutes (Table T1)
+                touched.activity_months.add((ev.asn_id, ev.activity_date.replace(day=1)))
         elif type(ev) is AttendanceRecorded:
             period = period_for(ev.regency_id, ev.work_date)
             prev = attendance.get((ev.asn_id, ev.work_date))
