@@ -315,6 +315,7 @@ async def app_client(make_database: MakeDatabase, kafka: KafkaSettings, tmp_path
                 migration_database_url=db.owner_url,
                 dev_issuer_key_file=key,
                 environment="test",
+                **({"evidence_dir": tmp_path / "evidence"} if svc == "activity" else {}),
             )
             app = build_app(definition, settings, worker=False)
             await stack.enter_async_context(app.router.lifespan_context(app))
@@ -499,3 +500,29 @@ async def test_evaluation_purge_drops_a_years_skps_with_cross_links_after_ten_ye
     assert len(await _owner(db, "SELECT 1 FROM skp_history")) == 1
     assert len(await _owner(db, "SELECT 1 FROM asn")) == 2  # master data is not purged by age
     assert (await _verified(db)).ok
+
+
+async def test_a_purged_evidence_file_answers_410_and_its_row_keeps_the_hash(app_client: Any, tmp_path: Path) -> None:
+    from kinerja_activity.service.privacy import retention_rules
+
+    open_app, key = app_client
+    client, db, settings = await open_app("activity")
+    me = uuid.uuid4()
+    store = tmp_path / "evidence"
+    pool = await create_pool(db.app_url, max_size=2)
+    try:
+        async with tenant_transaction(pool, "*") as conn:
+            activity_id = await _activity(conn, me, date(2022, 5, 10))
+            sha = await _evidence(conn, store, activity_id, b"foto kegiatan 2022")
+        url = f"/api/activities/{activity_id}/evidence/{sha}"
+        headers = _bearer(key, settings, Role.ASN, REGENCY_A, me)
+        before = await client.get(url, headers=headers)
+        assert before.status_code == 200 and before.content == b"foto kegiatan 2022"
+        counts = await purge(pool, retention_rules(store)(CFG), service="activity", now=NOW)
+        assert counts["activity.evidence_files"] == 1
+    finally:
+        await pool.close()
+    after = await client.get(url, headers=headers)
+    assert after.status_code == 410 and "masa simpan" in after.json()["detail"], after.text
+    [row] = await _owner(db, "SELECT sha256, file_purged_at FROM evidence")
+    assert row["sha256"] == sha and row["file_purged_at"] is not None

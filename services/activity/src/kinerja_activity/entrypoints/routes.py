@@ -241,7 +241,10 @@ def api_router(_rt: Runtime) -> APIRouter:
     ) -> Response:
         """Download evidence: the ASN's own, or a subordinate's for their superior."""
         row = await mapped(acts.evidence_for(pool, caller, activity_id, sha256, today=now().date()))
-        content = await store_of(request).get(row["sha256"])
+        try:
+            content = await store_of(request).get(row["sha256"])
+        except FileNotFoundError:  # removed by the retention purge (docs/privacy.md); the row keeps its hash
+            raise HTTPException(410, "Berkas bukti sudah dihapus karena masa simpannya telah habis.") from None
         return Response(
             content,
             media_type=row["kind"],
