@@ -209,6 +209,7 @@ class BatchConsumer:
             if prepared is not None:
                 self._inflight = (asyncio.create_task(self._apply_prepared(producer, prepared)), prepared)
             else:
+                await self._commit_idle(consumer)
                 self._report_lag(consumer)
         await self._drain()  # SIGTERM: finish the batch in hand and commit it
 
@@ -232,6 +233,31 @@ class BatchConsumer:
         except (CommitFailedError, KafkaError) as e:
             # the group moved on; whoever owns these partitions now redelivers, and the inbox skips them
             log.warning("offset commit failed after a rebalance", consumer=self.name, error=str(e))
+
+    async def _commit_idle(self, consumer: AIOKafkaConsumer) -> None:
+        """Nothing fetched and nothing in flight: move the committed offsets past transaction markers. A marker
+        takes an offset but carries no event, so after a transactional producer (every outbox relay) the group
+        would otherwise show a lag of one per partition forever (dashboards, KEDA, drain checks)."""
+        moved: dict[TopicPartition, int] = {}
+        for tp in consumer.assignment():
+            if tp in self._paused_until:
+                continue
+            try:
+                position = await consumer.position(tp)
+                known = self._positions.get(tp)
+                if known is None:
+                    known = await consumer.committed(tp) or 0
+                    self._positions[tp] = known
+            except KafkaError:  # revoked meanwhile (IllegalStateError)
+                continue
+            if position > known:
+                moved[tp] = position
+        if moved:
+            try:
+                await consumer.commit(moved)
+                self._positions.update(moved)
+            except (CommitFailedError, KafkaError) as e:
+                log.info("idle offset commit skipped", consumer=self.name, error=str(e))
 
     @staticmethod
     def _rewind(consumer: AIOKafkaConsumer, starts: dict[TopicPartition, int]) -> None:
