@@ -220,7 +220,13 @@ async def test_activity_purge_applies_the_retention_table(
 
 
 async def _complaint(
-    conn: asyncpg.Connection, status: str, changed: datetime, *, entries: int = 0, regency: uuid.UUID = REGENCY_A
+    conn: asyncpg.Connection,
+    status: str,
+    changed: datetime,
+    *,
+    entries: int = 0,
+    regency: uuid.UUID = REGENCY_A,
+    code: str | None = None,
 ) -> uuid.UUID:
     cid = uuid.uuid4()
     filed = changed - timedelta(days=20)
@@ -229,7 +235,7 @@ async def _complaint(
                reporter_contact, filed_at, filed_on, response_due, resolution_due, status, updated_at)
            VALUES ($1, $2, $3, $4, 'Antrean lama', 'Pelayanan KTP lambat sekali.', 'Budi Santoso', '081234567890',
                    $5, $6, $6, $6, $7, $8)""",
-        cid, regency, uuid.uuid4(), uuid.uuid4().hex[:10].upper(), filed, filed.date(), status, changed,
+        cid, regency, uuid.uuid4(), code or uuid.uuid4().hex[:10].upper(), filed, filed.date(), status, changed,
     )  # fmt: skip
     for i in range(entries):
         await conn.execute(
@@ -526,3 +532,30 @@ async def test_a_purged_evidence_file_answers_410_and_its_row_keeps_the_hash(app
     assert after.status_code == 410 and "masa simpan" in after.json()["detail"], after.text
     [row] = await _owner(db, "SELECT sha256, file_purged_at FROM evidence")
     assert row["sha256"] == sha and row["file_purged_at"] is not None
+
+
+async def test_a_citizen_erases_their_own_contact_with_the_tracking_code(app_client: Any) -> None:
+    open_app, _ = app_client
+    client, db, _ = await open_app("feedback")
+    pool = await create_pool(db.app_url, max_size=2)
+    try:
+        async with tenant_transaction(pool, "*") as conn:
+            mine = await _complaint(conn, "diajukan", NOW, code="ADU-7KQ3-M9XT")
+            other = await _complaint(conn, "diajukan", NOW, code="ADU-4HPW-2RCN", regency=REGENCY_B)
+    finally:
+        await pool.close()
+    unknown = await client.post("/api/privacy/pengaduan/ADU-2222-3333/hapus-kontak")
+    assert unknown.status_code == 404, unknown.text
+    malformed = await client.post("/api/privacy/pengaduan/bukan-kode/hapus-kontak")
+    assert malformed.status_code == 422 and malformed.json()["detail"][0]["field"] == "kode", malformed.text
+    done = await client.post("/api/privacy/pengaduan/adu 7kq3 m9xt/hapus-kontak")  # as people type it
+    assert done.status_code == 200 and done.json() == {"erased": True}, done.text
+    rows = {r["complaint_id"]: r for r in await _owner(db, "SELECT * FROM complaint")}
+    assert (rows[mine]["reporter_name"], rows[mine]["reporter_contact"]) == ("", "")
+    assert rows[mine]["body"] == "Pelayanan KTP lambat sekali."
+    assert (rows[other]["reporter_name"], rows[other]["reporter_contact"]) == ("Budi Santoso", "081234567890")
+    [logged] = await _owner(db, "SELECT actor_sub, actor_roles, subject_id, detail FROM audit_log")
+    assert (logged["actor_sub"], logged["actor_roles"], logged["subject_id"]) == (
+        "citizen:tracking-code", ["publik"], mine,
+    )  # fmt: skip
+    assert logged["detail"] == {"step": "erase_own_contact", "erased": True}

@@ -5,14 +5,16 @@ request (the text stays, unlinked from the person)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Final
 from uuid import UUID
 
 import asyncpg
 
+from kinerja_feedback.domain.complaints import normalize_tracking_code
 from kinerja_feedback.domain.errors import NotFound
 from kinerja_shared import audit
 from kinerja_shared.auth import Principal
-from kinerja_shared.db import tenant_transaction
+from kinerja_shared.db import ALL_REGENCIES, tenant_transaction
 from kinerja_shared.privacy import ExportSection, RetentionRule, RetentionSettings, years
 
 _CLOSED = "status IN ('selesai', 'ditutup')"
@@ -107,6 +109,10 @@ EXPORT_SECTIONS = (
 )
 
 
+# a citizen has no account: the tracking code is their proof, as for reading the complaint
+CITIZEN: Final = audit.Actor(sub="citizen:tracking-code", roles=frozenset({"publik"}))
+
+
 async def erase_reporter_contact(pool: asyncpg.Pool, principal: Principal, complaint_id: UUID) -> bool:
     """The citizen asked (art. 8): their name and contact go at once; the complaint text and steps stay, no
     longer linked to a person. Regency HR does it; audited as `personal_data.correct`. False if already empty."""
@@ -133,3 +139,36 @@ async def erase_reporter_contact(pool: asyncpg.Pool, principal: Principal, compl
             detail={"step": "erase_reporter_contact", "erased": bool(row["has_contact"])},
         )
     return bool(row["has_contact"])
+
+
+async def erase_own_contact(pool: asyncpg.Pool, code: str) -> bool:
+    """The citizen erases their own name and contact with the complaint's tracking code (art. 8), at once;
+    audited as `personal_data.correct` by `citizen:tracking-code`. False if already empty."""
+    normalized = normalize_tracking_code(code)
+    # the code names one row in whichever regency; find which, then work inside that tenant only
+    async with tenant_transaction(pool, ALL_REGENCIES) as conn:
+        found = await conn.fetchrow(
+            "SELECT complaint_id, regency_id FROM complaint WHERE tracking_code = $1", normalized
+        )
+    if found is None:
+        raise NotFound("Pengaduan dengan kode ini tidak ditemukan.", field="kode", reason="unknown code")
+    async with tenant_transaction(pool, [found["regency_id"]]) as conn:
+        had = await conn.fetchval(
+            f"SELECT {_HAS_CONTACT} FROM complaint WHERE complaint_id = $1 FOR UPDATE",  # noqa: S608
+            found["complaint_id"],
+        )
+        if had:
+            await conn.execute(
+                "UPDATE complaint SET reporter_name = '', reporter_contact = '' WHERE complaint_id = $1",
+                found["complaint_id"],
+            )
+        await audit.record(
+            conn,
+            actor=CITIZEN,
+            action=audit.AuditAction.PERSONAL_DATA_CORRECT,
+            subject_type="complaint",
+            subject_id=found["complaint_id"],
+            regency_id=found["regency_id"],
+            detail={"step": "erase_own_contact", "erased": bool(had)},
+        )
+    return bool(had)
