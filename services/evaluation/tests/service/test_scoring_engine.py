@@ -19,6 +19,7 @@ import pytest
 from kinerja_evaluation.bootstrap import DEFINITION
 from kinerja_evaluation.domain.scoring_rules import notification_id
 from kinerja_evaluation.entrypoints.scoring_subscribers import on_scoring_facts
+from kinerja_evaluation.service import scoring_engine
 from kinerja_evaluation.service.scoring_engine import rescore
 from kinerja_shared.contracts import Envelope
 from kinerja_shared.contracts.activity import (
@@ -395,10 +396,14 @@ async def _full_rescore(sc: Scoring) -> int:
         return await rescore(conn, keys)
 
 
-async def test_keys_whose_score_inputs_did_not_change_are_not_rescored_yet_end_as_if_they_were(sc: Scoring) -> None:
+async def test_keys_whose_score_inputs_did_not_change_are_not_rescored_yet_end_as_if_they_were(
+    sc: Scoring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Unverified reports, rejections, a superseded attendance record, verified minutes and a survey that leaves
     the unit's IKM where it was move only the period's counts: the engine patches them into the explanation
-    instead of rescoring (S1 inputs are unchanged), and the result equals a full rescore of every key."""
+    instead of rescoring (S1 inputs are unchanged), and the result equals a full rescore of every key. Keys are
+    rescored in chunks (here of one key) to bound memory."""
+    monkeypatch.setattr(scoring_engine, "RESCORE_CHUNK", 1)
     o = Office()
     asn, other, ind = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     a1, a2, a3, a4 = (uuid.uuid4() for _ in range(4))

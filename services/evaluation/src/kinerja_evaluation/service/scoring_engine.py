@@ -507,8 +507,18 @@ def _json(value: Mapping[str, Any]) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+RESCORE_CHUNK = 2000  # keys per read → compute → write round: bounds the explanations alive at once (RSS)
+
+
 async def rescore(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str]]) -> int:
     """Recompute these keys; write what changed; ScoreUpdated only when the score or predikat changed."""
+    published = 0
+    for i in range(0, len(keys), RESCORE_CHUNK):
+        published += await _rescore(conn, keys[i : i + RESCORE_CHUNK])
+    return published
+
+
+async def _rescore(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, str]]) -> int:
     if not keys:
         return 0
     data = await store.score_inputs(conn, keys)
