@@ -559,3 +559,18 @@ async def test_a_citizen_erases_their_own_contact_with_the_tracking_code(app_cli
         "citizen:tracking-code", ["publik"], mine,
     )  # fmt: skip
     assert logged["detail"] == {"step": "erase_own_contact", "erased": True}
+
+
+@pytest.mark.parametrize("svc", ["evaluation", "feedback", "notify"])
+async def test_every_services_export_runs_on_its_schema(app_client: Any, svc: str) -> None:
+    """Each service's export sections are valid SQL on its real tables and answer the documented register rows."""
+    open_app, key = app_client
+    client, db, settings = await open_app(svc)
+    module = importlib.import_module(f"kinerja_{svc}.service.privacy")
+    me = uuid.uuid4()
+    answer = await client.get(f"/api/privacy/asn/{me}", headers=_bearer(key, settings, Role.ASN, REGENCY_A, me))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert list(body["sections"]) == [s.name for s in module.EXPORT_SECTIONS]
+    assert body["register_rows"] == sorted({s.register_row for s in module.EXPORT_SECTIONS})
+    assert len(await _owner(db, "SELECT 1 FROM audit_log WHERE action = 'personal_data.export'")) == 1
