@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import Histogram
 from pydantic import ValidationError
+from starlette.middleware import Middleware
 
 import kinerja_shared.contracts  # noqa: F401 - registers every event type before any consumer decodes
 from kinerja_shared.contracts.base import Event
@@ -130,6 +131,9 @@ class ServiceDefinition:
     org_read_model: bool = False  # keeps org_* tables from kinerja.org.v1
     # extra jobs the worker runs beside the consumer and relay, by name (readiness reports a stopped one)
     worker_tasks: Callable[[Runtime], Mapping[str, WorkerTask]] = lambda _rt: {}
+    # API only: ASGI middleware run inside the shared security and observation layers, before routing (a public
+    # form's flood can be refused there without the router's work; its answers still get the security headers)
+    inner_middleware: Callable[[Runtime], Sequence[Middleware]] = lambda _rt: ()
 
     @property
     def consumes(self) -> tuple[str, ...]:
@@ -294,6 +298,8 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings, *, worke
         routers=routers,
         template_dirs=[definition.templates_dir] if definition.templates_dir.is_dir() else [],
     )
+    if not worker:
+        app.user_middleware.extend(definition.inner_middleware(rt))  # the list's end is the innermost layer
     app.state.runtime = rt
     return app
 
