@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.middleware import Middleware
+
 from kinerja_feedback.entrypoints.pages import pages_router
 from kinerja_feedback.entrypoints.privacy_routes import privacy_jobs, privacy_routers
 from kinerja_feedback.entrypoints.routes import api_router
+from kinerja_feedback.entrypoints.state import SurveyFloodGuard
 from kinerja_shared.runtime import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
@@ -19,4 +22,5 @@ DEFINITION = ServiceDefinition(
     worker_tasks=privacy_jobs,
     has_home=True,
     org_read_model=True,
+    inner_middleware=lambda rt: [Middleware(SurveyFloodGuard, rt=rt)],
 )

@@ -303,3 +303,17 @@ async def test_ikm_page_export_and_home(api: Api) -> None:
         assert qr.status_code == 200 and qr.text.startswith("<svg")
         poster = await c.get(f"/survei/{api.org.unit_id}/cetak")
         assert poster.status_code == 200 and "<svg" in poster.text
+
+
+async def test_a_flood_is_refused_before_routing_with_the_routes_answer_and_headers(api: Api) -> None:
+    url = f"/api/survei/{api.org.unit_id}"
+    async with api.client("10.9.9.8") as abuser, api.client("10.0.0.8") as citizen:
+        codes = [(await abuser.post(url, json={"answers": GOOD})).status_code for _ in range(8)]
+        # burst of 5: one token per request, whether the guard or the route looked (a repeat device is a 409)
+        assert codes[:5] == [201, 409, 409, 409, 409] and codes[5:] == [429, 429, 429]
+        limited = await abuser.post(url, json={"answers": [9]})  # refused before its body is even read
+        assert limited.status_code == 429 and limited.headers["content-security-policy"].startswith("default-src")
+        assert limited.json()["detail"].startswith("Terlalu banyak") and int(limited.headers["retry-after"]) >= 1
+        # the HTML form and other paths are not the guard's: a JSON 429 there would be the wrong answer
+        assert (await abuser.post("/api/survei/x/y", json={})).status_code in {404, 405}
+        assert (await citizen.post(url, json={"answers": GOOD})).status_code == 201

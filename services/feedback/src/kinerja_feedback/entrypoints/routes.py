@@ -22,6 +22,7 @@ from kinerja_feedback.domain.periods import PeriodKind
 from kinerja_feedback.entrypoints.state import (
     DEVICE_COOKIE,
     DEVICE_HEADER,
+    RATE_CHECKED,
     DomainRoute,
     FastRoute,
     PoolDep,
@@ -246,7 +247,7 @@ def api_router() -> APIRouter:
         """
         st = await get_state(request)
         source = source_of(request)
-        if not st.survey_limit.allow(source):
+        if not request.scope.get("state", {}).get(RATE_CHECKED) and not st.survey_limit.allow(source):
             # answered here, not raised: a flood's refusals should cost no exception handling
             refused = too_many(st.survey_limit, source)
             return _json({"detail": refused.detail}, 429, refused.headers)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import asyncpg
+import orjson
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kinerja_feedback.adapters.ratelimit import RateLimiter
 from kinerja_feedback.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -49,7 +51,10 @@ def _settings(rt: Runtime) -> FeedbackSettings:
 
 async def get_state(request: Request) -> FeedbackState:
     # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a costly hop on the hot path
-    rt = get_runtime(request)
+    return state_of(get_runtime(request))
+
+
+def state_of(rt: Runtime) -> FeedbackState:
     state: FeedbackState | None = rt.extras.get("feedback")
     if state is None:
         settings = _settings(rt)
@@ -85,10 +90,13 @@ def source_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+TOO_MANY: Final = "Terlalu banyak kiriman dari jaringan Anda. Tunggu sebentar, lalu coba lagi."
+
+
 def too_many(limiter: RateLimiter, source: str) -> HTTPException:
     return HTTPException(
         429,
-        "Terlalu banyak kiriman dari jaringan Anda. Tunggu sebentar, lalu coba lagi.",
+        TOO_MANY,
         headers={"Retry-After": str(limiter.retry_after(source))},
     )
 
@@ -171,3 +179,60 @@ class FastRoute(DomainRoute):
                 return domain_response(e)
 
         return run
+
+
+SURVEY_API_PREFIX: Final = "/api/survei/"
+RATE_CHECKED: Final = "feedback_survey_rate_checked"  # scope["state"] flag: the token is already spent
+
+
+class SurveyFloodGuard:
+    """ASGI middleware (inside security headers and request observation, before routing): refuses a source over its
+    survey budget on `POST /api/survei/{unit}` with the route's 429, so a flood costs no routing or endpoint work.
+
+    Under a viral QR code with an abusive source, its 429s are most of the requests the API sees: their CPU is
+    what everyone else's answers compete with. The HTML form keeps its own check (its 429 is a page).
+    """
+
+    def __init__(self, app: ASGIApp, rt: Runtime) -> None:
+        self.app = app
+        self.rt = rt
+        self.route: object | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if not path.startswith(SURVEY_API_PREFIX) or "/" in path[len(SURVEY_API_PREFIX) :]:
+            await self.app(scope, receive, send)
+            return
+        limiter = state_of(self.rt).survey_limit
+        client = scope.get("client")
+        source = client[0] if client else "unknown"
+        if limiter.allow(source):
+            scope.setdefault("state", {})[RATE_CHECKED] = True
+            await self.app(scope, receive, send)
+            return
+        if self.route is None:  # the metrics label the answer with the route it was meant for
+            app = scope.get("app")
+            self.route = next(
+                (r for r in getattr(app, "routes", ()) if getattr(r, "name", "") == "api_survey_submit"), None
+            )
+        if self.route is not None:
+            scope["route"] = self.route
+        body = orjson.dumps({"detail": TOO_MANY})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(limiter.retry_after(source)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
