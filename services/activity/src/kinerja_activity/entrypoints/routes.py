@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from kinerja_activity.adapters.evidence_store import FileEvidenceStore
 from kinerja_activity.domain.errors import Violation
@@ -116,6 +116,17 @@ def _manager(principal: Principal) -> acts.Caller | None:
     return None if is_bkpsdm(principal) else caller_of(principal)
 
 
+# Wall-clock office hours (WIB, no offset). JSON Schema's "time" format demands an offset, so the API states its
+# own shape: "HH:MM" out, "HH:MM" or "HH:MM:SS" in.
+ClockTime = Annotated[
+    time,
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "examples": ["07:30"]}
+    ),  # fmt: skip
+]
+
+
 class SettingsIn(BaseModel):
     """A regency's activity settings (BKPSDM); defaults are DOMAIN.md's (Tables T1, R1)."""
 
@@ -124,9 +135,9 @@ class SettingsIn(BaseModel):
     monthly_quota_minutes: int = Field(default=6750, ge=60, le=20_000, description="Table T1 quota")
     report_grace_days: int = Field(default=5, ge=0, le=28, description="last month stays open until this day")
     overdue_working_days: int = Field(default=2, ge=0, le=30, description="Table R1 verification_pending")
-    office_start: time = time(7, 30)
-    office_end: time = time(16, 0)
-    friday_end: time = time(16, 30)
+    office_start: ClockTime = time(7, 30)
+    office_end: ClockTime = time(16, 0)
+    friday_end: ClockTime = time(16, 30)
     alpa_start: date | None = Field(default=None, description="first day the day-end job may mark alpa; null = off")
 
     def to_domain(self) -> admin.RegencySettings:
