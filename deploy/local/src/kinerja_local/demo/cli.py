@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--key", type=Path, default=Path(os.environ.get("DEV_ISSUER_KEY_FILE", key_default)))
     ap.add_argument("--concurrency", type=int, default=12, help="requests in flight (default 12)")
     ap.add_argument("--detail", type=float, default=0.1, help="share of ASN with realisasi, 360 and penilaian")
-    ap.add_argument("--attendance-months", type=int, default=3, help="months of fingerprint scans (default 3)")
+    ap.add_argument("--attendance-months", type=int, default=1, help="months of fingerprint scans (default 1)")
     args = ap.parse_args(argv)
     if not args.url:
         console.print("[red]error:[/] no front door known — run `kinerja-local up` first (or give --url)")

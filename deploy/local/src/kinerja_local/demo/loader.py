@@ -95,7 +95,7 @@ class Options:
     today: date | None = None
     users_file: Path | None = None
     wait_seconds: float = 120.0
-    attendance_months: int = 3  # this month and the two before it
+    attendance_months: int = 1  # the open month; --attendance-months 3 for a quarter (slow: see docs/demo.md)
 
 
 async def gather_limited(items: Iterable[T], fn: Callable[[T], Awaitable[Any]], progress: Callable[[], None],
@@ -396,17 +396,23 @@ class Loader:
         }  # fmt: skip
 
     async def attendance(self) -> None:
-        """Fingerprint scans for every working day of the last `attendance_months` months up to yesterday, one
-        machine export per regency (the attendance import takes any past date, unlike activities)."""
+        """Fingerprint scans for every working day of the last `attendance_months` months up to yesterday: one
+        machine export per regency and month (the import applies scans day by day, so a file stays small enough
+        to answer within the front door's 120 s), two at a time. Imports take any past date, unlike activities."""
         step = "Kehadiran (impor mesin sidik jari)"
-        self.progress(step, 0, len(self.rosters))
-        first = self.today.replace(day=1)
+        months: list[date] = [self.today.replace(day=1)]
         for _ in range(max(1, self.o.attendance_months) - 1):
-            first = (first - timedelta(days=1)).replace(day=1)
-        days = working_days(first, self.today - timedelta(days=1))
+            months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
+        plan = [(r, m) for r in self.rosters for m in months]
+        self.progress(step, 0, len(plan))
 
-        async def one(r: Roster) -> None:
-            rnd = random.Random(r.regency.code)
+        async def one(item: tuple[Roster, date]) -> None:
+            r, month = item
+            end = min(self.today - timedelta(days=1), (month + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+            days = working_days(month, end)
+            if not days:
+                return
+            rnd = random.Random(f"{r.regency.code}:{month}")
             lines = ["asn_id,waktu"]
             for p in r.people:
                 a = self.asn[p.nip]
@@ -419,12 +425,13 @@ class Loader:
                         minutes=rnd.randint(0, 40)
                     )
                     lines += [f"{a.asn_id},{t_in:%Y-%m-%d %H:%M}", f"{a.asn_id},{t_out:%Y-%m-%d %H:%M}"]
-            files = {"file": (f"sidik-jari-{r.regency.code}.csv", ("\n".join(lines) + "\n").encode(), "text/csv")}
+            name = f"sidik-jari-{r.regency.code}-{month:%Y-%m}.csv"
+            files = {"file": (name, ("\n".join(lines) + "\n").encode(), "text/csv")}
             res = (await self.api.call("POST", "/activity/api/attendance/import", self.bkpsdm(r.regency.regency_id),
                                        files=files, wait=125)).json()  # fmt: skip
             self.s.attendance_rows += int(res.get("rows", 0))
 
-        await gather_limited(self.rosters, one, lambda: self.progress(step, 1, None), width=3)
+        await gather_limited(plan, one, lambda: self.progress(step, 1, None), width=2)
 
     async def activities(self) -> None:
         step = "Kegiatan harian"
