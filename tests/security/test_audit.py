@@ -190,6 +190,14 @@ async def test_detail_refuses_personal_data(pool: asyncpg.Pool, detail: dict[str
             )
 
 
+def test_ids_in_detail_are_not_mistaken_for_phone_numbers() -> None:
+    # a UUID's last group can read "08" + digits; found by the API chaos run (a superior's decision answered 500)
+    ids = {"asn_id": "5f0c3e1a-9b2d-4c7e-8a1f-081234567890", "also": ["00000000-0000-4000-8000-081234567891"]}
+    assert audit.check_detail(ids) == ids
+    with pytest.raises(ValueError, match="phone"):
+        audit.check_detail({"note": "hubungi 081234567890"})
+
+
 @pytest.mark.parametrize(
     ("tamper", "first_bad", "reason"),
     [

@@ -41,6 +41,8 @@ _PERSONAL_KEYS: Final = frozenset(
     {"nip", "nik", "name", "nama", "email", "phone", "telepon", "hp", "address", "alamat", "body", "comment"}
 )
 _PERSONAL_VALUE: Final = re.compile(r"\d{16,18}|[^@\s]+@[^@\s]+\.[a-z]{2,}|(\+62|\b0)8\d{7,12}", re.IGNORECASE)
+# ids are not personal data, but a UUID's last group can read like a phone number ("08" + digits): drop them first
+_UUID_TEXT: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _MAX_DETAIL_BYTES: Final = 4096
 
 
@@ -160,7 +162,7 @@ def check_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
         elif isinstance(v, list):
             for sub in v:
                 walk(sub, path)
-        elif isinstance(v, str) and _PERSONAL_VALUE.search(v):
+        elif isinstance(v, str) and _PERSONAL_VALUE.search(_UUID_TEXT.sub(" ", v)):
             raise ValueError(f"audit detail: {path.rstrip('.') or 'value'} looks like a NIP/NIK, e-mail or phone")
 
     walk(plain, "")
