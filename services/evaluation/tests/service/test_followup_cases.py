@@ -63,7 +63,7 @@ async def test_award_approval_piagam_verification_and_incentive(env: Env, office
     checked = await rewards.verify(env.pool, code.lower().replace("-", " "))
     assert checked is not None
     assert (checked["recipient"], checked["title"], checked["period"]) == (
-        "Staf (.",
+        "Staf (contoh)",  # the bracketed note is not part of the name: kept
         "Pegawai Teladan Triwulan I",
         "Triwulan I 2026",
     )
