@@ -119,6 +119,7 @@ def api_router() -> APIRouter:
 
     @r.put("/config", tags=["organisasi"])
     async def put_config(body: ConfigIO, pool: PoolDep, who: Admin) -> ConfigIO:
+        assert who.regency_id is not None  # Admin: a BKPSDM account of one regency
         with domain_errors():
             cfg = org.RegencyConfig(who.regency_id, **body.model_dump())
             return _config_out(await org.update_config(pool, who, cfg))
@@ -143,6 +144,7 @@ def api_router() -> APIRouter:
 
     @r.get("/org/imports", tags=["organisasi"])
     async def imports(pool: PoolDep, who: Admin) -> list[dict[str, Any]]:
+        assert who.regency_id is not None  # Admin: a BKPSDM account of one regency
         rows = await org.recent_imports(pool, who.regency_id)
         return [dict(x) | {"import_id": str(x["import_id"])} for x in rows]
 

@@ -33,7 +33,7 @@ from kinerja_shared.messaging.consumer import Received
 from kinerja_shared.messaging.inbox import claim
 from kinerja_shared.readmodels.org import MIGRATIONS_DIR as ORG_MIGRATIONS
 from kinerja_shared.runtime import Runtime, all_handlers, dispatch
-from kinerja_shared.settings import KafkaSettings
+from kinerja_shared.settings import KafkaSettings, ServiceSettings
 
 CONSUMER = "evaluation"
 # the read model: (table, columns compared); `changes` counts publications, which depend on batch boundaries
@@ -136,7 +136,7 @@ async def _apply(pool: asyncpg.Pool, handler: object, batch: list[Received], rep
 
 
 async def replay(
-    settings: EvaluationSettings, *, compare: bool = True, keep: bool = False, batch_size: int = 5000
+    settings: ServiceSettings, *, compare: bool = True, keep: bool = False, batch_size: int = 5000
 ) -> ReplayReport:
     """Rebuild the read model into `replay_<time>` from offset 0 of the consumed topics; compare; drop unless kept."""
     owner = settings.migration_database_url

@@ -273,7 +273,8 @@ def router() -> APIRouter:
     async def get_defaults(pool: PoolDep, admin: BkpsdmDep) -> dict[str, EmailMode]:
         """The regency's default e-mail channel per type (BKPSDM admins)."""
         assert admin.regency_id is not None
-        return await preferences.regency_defaults(pool, admin.regency_id)
+        defaults: dict[str, EmailMode] = await preferences.regency_defaults(pool, admin.regency_id)
+        return defaults
 
     @r.put("/regency/defaults")
     async def put_defaults(body: RegencyDefaultsIn, pool: PoolDep, admin: BkpsdmDep) -> dict[str, EmailMode]:
@@ -282,7 +283,8 @@ def router() -> APIRouter:
             await preferences.set_regency_defaults(pool, admin.regency_id, body.email)
         except DomainError as e:
             raise domain_422(e) from e
-        return await preferences.regency_defaults(pool, admin.regency_id)
+        saved: dict[str, EmailMode] = await preferences.regency_defaults(pool, admin.regency_id)
+        return saved
 
     @r.get("/regency/hr-admins", response_model=list[HrAdminOut])
     async def get_hr_admins(pool: PoolDep, admin: BkpsdmDep) -> list[HrAdminOut]:
