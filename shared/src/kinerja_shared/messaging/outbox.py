@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import secrets
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -317,13 +316,14 @@ class OutboxRelay:
         PUBLISHED.labels(self._service).inc(len(rows))
 
     async def _recover(self) -> None:
-        """Mark unsent rows that a dead relay already committed to Kafka (only its last two batches can be such)."""
-        rows = await self._claim([], limit=2 * self._batch_size)
-        if not rows:
+        """Mark unsent rows that a dead relay already committed to Kafka.
+
+        Only a dead relay's last two batches can be such (pipelining), and they sit at the tails of their
+        partitions: every event id found in the tails of the topics that unsent rows go to is marked, whichever
+        rows those are (rows are not always published in id order: a transaction can commit a lower id late)."""
+        topics = [r["topic"] for r in await self._pool.fetch("SELECT DISTINCT topic FROM outbox WHERE sent_at IS NULL")]
+        if not topics:
             return
-        by_topic: dict[str, set[uuid.UUID]] = defaultdict(set)
-        for r in rows:
-            by_topic[self._kafka.topic(r.topic)].add(r.event_id)
         consumer = AIOKafkaConsumer(
             **self._kafka.client_kwargs(),
             enable_auto_commit=False,
@@ -333,7 +333,8 @@ class OutboxRelay:
         await consumer.start()
         found: set[uuid.UUID] = set()
         try:
-            for topic, wanted in by_topic.items():
+            for logical in topics:
+                topic = self._kafka.topic(logical)
                 parts = consumer.partitions_for_topic(topic) or set()
                 if not parts:
                     await consumer._client.force_metadata_update()  # noqa: SLF001 - metadata for an unassigned topic
@@ -355,28 +356,26 @@ class OutboxRelay:
                     if asyncio.get_running_loop().time() > deadline:
                         raise RuntimeError(f"outbox recovery could not read the tail of {topic} within 120 s")
                     batch = await consumer.getmany(*active, timeout_ms=2000)
-                    for tp in list(active):
-                        if tp not in batch and await consumer.position(tp) >= ends[tp]:
-                            active.discard(tp)
-                    for tp, records in batch.items():
+                    for records in batch.values():
                         for rec in records:
                             ce_id = dict(rec.headers).get("ce_id")
                             if ce_id is not None:
                                 with contextlib.suppress(ValueError):
-                                    eid = uuid.UUID(ce_id.decode())
-                                    if eid in wanted:
-                                        found.add(eid)
+                                    found.add(uuid.UUID(ce_id.decode()))
+                    for tp in list(active):
                         if await consumer.position(tp) >= ends[tp]:
                             active.discard(tp)
         finally:
             await consumer.stop()
-        if found:
-            await self._pool.execute(
-                "UPDATE outbox SET sent_at = now() WHERE event_id = ANY($1::uuid[]) AND sent_at IS NULL",
-                list(found),
-            )
-            RECOVERED.labels(self._service).inc(len(found))
-            log.warning("outbox relay recovered rows already on Kafka", count=len(found))
+        if not found:
+            return
+        marked = await self._pool.fetch(
+            "UPDATE outbox SET sent_at = now() WHERE event_id = ANY($1::uuid[]) AND sent_at IS NULL RETURNING id",
+            list(found),
+        )
+        if marked:
+            RECOVERED.labels(self._service).inc(len(marked))
+            log.warning("outbox relay recovered rows already on Kafka", count=len(marked))
 
     async def _purge(self) -> None:
         await self._pool.execute(
