@@ -131,19 +131,29 @@ def parse_activity(text: str) -> list[Figure]:
     return out
 
 
+def _section(text: str, title: str) -> str:
+    """The lines of one `--- <title> (…) ---` phase of a bench script's output."""
+    m = re.search(rf"^--- {re.escape(title)}.*?---$(.*?)(?=^--- |^database: |\Z)", text, re.MULTILINE | re.DOTALL)
+    return m.group(1) if m else ""
+
+
 def parse_feedback(text: str) -> list[Figure]:
+    """bench_feedback.py phases: the HTTP ceiling, the one-transaction-per-answer baseline, group commit."""
     out = []
-    acc = find(rf"accepted \(201\):\s+{NUM} in {NUM} s = {NUM} answers/s", text)
-    lat = find(rf"citizens' latency:\s+p50 {NUM} ms .*?p99 {NUM} ms", text)
-    abuse = find(rf"abuser \(one address\):\s+{NUM} requests, {NUM} answered 429", text)
+    ours, base = _section(text, "group commit"), _section(text, "baseline")
+    acc = find(rf"accepted \(201\):\s+{NUM} = {NUM}/s", ours)
+    peer = find(rf"accepted \(201\):\s+{NUM} = {NUM}/s", base)
+    lat = find(rf"citizens' latency:\s+p50 {NUM} ms .*?p99 {NUM} ms", ours)
+    abuse = find(rf"abuser \(one address, {NUM} requests\):\s+{NUM} answered 429", ours)
     if acc:
-        rate = num(acc[3])
-        out.append(Figure("feedback", "public survey accepted", rate, "answers/s", None, "", "≥ 2,000/s",
+        rate = num(acc[2])
+        out.append(Figure("feedback", "public survey accepted (group commit)", rate, "answers/s",
+                          num(peer[2]) if peer else None, "one transaction per answer, same run", "≥ 2,000/s",
                           rate >= 2000))  # fmt: skip
     if lat:
         p99 = num(lat[2])
-        out.append(Figure("feedback", "citizens' p99 under a flood", p99, "ms", None, "", "≤ 100 ms", p99 <= 100,
-                          note=f"p50 {lat[1]} ms"))  # fmt: skip
+        out.append(Figure("feedback", "citizens' survey p99 under a flood", p99, "ms", None, "", "≤ 100 ms",
+                          p99 <= 100, note=f"p50 {lat[1]} ms"))  # fmt: skip
     if abuse:
         n429 = num(abuse[2])
         out.append(Figure("feedback", "abuser answered 429", n429, "requests", num(abuse[1]), "abuser's requests",
