@@ -5,6 +5,7 @@ root, so this tests the launcher, not the services; it runs a stack of its own i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 FAKE_SERVICE = """\
@@ -75,6 +77,20 @@ def run_cli(tmp_path: Path, root: Path, *args: str) -> subprocess.CompletedProce
     )
 
 
+async def _temp_table_and_no_ddl(url: str) -> tuple[bool, bool]:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("CREATE TEMP TABLE _probe (x int)")
+        try:
+            await conn.execute("CREATE TABLE public._probe_ddl (x int)")
+            ddl = True
+        except asyncpg.InsufficientPrivilegeError:
+            ddl = False
+        return True, ddl
+    finally:
+        await conn.close()
+
+
 @pytest.mark.kafka
 @pytest.mark.postgres
 def test_up_starts_reuses_and_stops_services(tmp_path: Path, fake_repo: Path) -> None:
@@ -97,6 +113,10 @@ def test_up_starts_reuses_and_stops_services(tmp_path: Path, fake_repo: Path) ->
                 assert env["KINERJA_ENV"] == "development"
                 assert "BEGIN PUBLIC KEY" in Path(env["JWT_PUBLIC_KEY_FILE"]).read_text()
                 assert "BEGIN PRIVATE KEY" in Path(env["DEV_ISSUER_KEY_FILE"]).read_text()
+            # what the services do with it: the app role stages batches in temp tables (outbox, imports); it
+            # must not touch the schema (a `./kinerja up` once failed on a grant the test databases had)
+            app_url = json.loads((tmp_path / "out" / f"{svc}-api.json").read_text())["DATABASE_URL"]
+            assert asyncio.run(_temp_table_and_no_ddl(app_url)) == (True, False), svc
         pids = {f: (state / "services" / f).read_text() for f in os.listdir(state / "services") if f.endswith(".pid")}
         assert len(pids) == 4
 

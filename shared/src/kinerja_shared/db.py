@@ -145,8 +145,10 @@ async def provision_database(admin_dsn: str, database: str, *, owner: str, app_r
     try:
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
             await admin.execute(f'CREATE DATABASE "{database}" OWNER "{owner}"')
-        await admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC')
-        await admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{owner}", "{app_role}"')
+        # the same grants as the local stack's provisioning (deploy/local postgres.py): tests see what users get;
+        # TEMPORARY for the service's roles only (the outbox stages large batches through a temp table)
+        await admin.execute(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{database}" FROM PUBLIC')
+        await admin.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO "{owner}", "{app_role}"')
     finally:
         await admin.close()
     db = await asyncpg.connect(admin_dsn.rsplit("/", 1)[0] + f"/{database}")

@@ -247,7 +247,7 @@ SELECT format('CREATE DATABASE %I OWNER %I', {_lit(db)}, {_lit(owner)})
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {_lit(db)})\\gexec
 ALTER DATABASE {db} OWNER TO {owner};
 REVOKE CONNECT, TEMPORARY ON DATABASE {db} FROM PUBLIC;
-GRANT CONNECT ON DATABASE {db} TO {owner}, {app};
+GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {owner}, {app};
 """,
         )
         psql(
