@@ -28,7 +28,7 @@ class BulkReport:
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (plan index, field, reason)
 
 
-def _check(plan: SkpIn) -> tuple[date, date]:
+def check_plan(plan: SkpIn) -> tuple[date, date]:
     start, end = plan.period_start or date(plan.year, 1, 1), plan.period_end or date(plan.year, 12, 31)
     check_year_dates(plan.year, start, end, "period")
     for i, r in enumerate(plan.rhk):
@@ -58,7 +58,7 @@ async def bulk_create_skps(
         known = templates.get(id(plan))
         if known is None:
             try:
-                start, end = _check(plan)
+                start, end = check_plan(plan)
                 known = (len(templates), start, end)
                 for i, r in enumerate(plan.rhk):
                     tpl_rhk.append((known[0], i, r.kind.value, r.description))

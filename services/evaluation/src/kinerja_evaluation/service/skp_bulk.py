@@ -18,14 +18,12 @@ import asyncpg
 
 from kinerja_evaluation.domain.errors import InvalidInput
 from kinerja_evaluation.domain.skp import (
-    IndicatorSpec,
     SkpStatus,
     approval_deadline,
     check_can_submit,
-    check_indicator,
-    check_year_dates,
 )
 from kinerja_evaluation.service.access import assessors_of, require_admin
+from kinerja_evaluation.service.bulk import check_plan
 from kinerja_evaluation.service.models import SkpIn
 from kinerja_evaluation.service.org import load_config, now_jakarta
 from kinerja_evaluation.service.skp import _write_expectations, _write_rhks
@@ -67,17 +65,9 @@ class BulkApproved:
 
 
 def _check_plan(plan: SkpIn) -> tuple[date, date]:
-    """The pure checks of create + submit: dates in the year, indicator rules, one RHK utama, each RHK measured."""
-    start, end = plan.period_start or date(plan.year, 1, 1), plan.period_end or date(plan.year, 12, 31)
-    check_year_dates(plan.year, start, end, "period")
-    for i, r in enumerate(plan.rhk):
-        if r.parent_rhk_id is not None:
-            raise InvalidInput("Tautan RHK atasan diisi lewat SKP masing-masing.", field=f"rhk.{i}.parent_rhk_id")
-        for j, ind in enumerate(r.indicators):
-            check_indicator(
-                IndicatorSpec(ind.name, ind.target, ind.unit, ind.aspect, ind.direction.value, ind.weight),
-                f"rhk.{i}.indicators.{j}",
-            )
+    """The pure checks of create + submit: the import's plan checks (dates, indicators), plus one RHK utama and each
+    RHK measured."""
+    start, end = check_plan(plan)
     check_can_submit(SkpStatus.DRAFT, len(plan.rhk), [len(r.indicators) for r in plan.rhk], True)
     if not any(r.kind.value == "utama" for r in plan.rhk):
         raise InvalidInput("SKP harus memiliki minimal satu RHK utama.", field="rhk")
