@@ -14,7 +14,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +157,8 @@ class Runtime:
     settings: ServiceSettings
     pool: asyncpg.Pool | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # resources a route opens lazily (e.g. a LISTEN connection) and the lifespan must close at shutdown
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def db(self) -> asyncpg.Pool:
         if self.pool is None:
@@ -278,6 +280,10 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings, *, worke
             stop.set()
             if tasks:
                 await asyncio.wait(tasks.values(), timeout=30)
+            for close in reversed(rt.closers):
+                with contextlib.suppress(Exception):
+                    await close()
+            rt.closers.clear()
             await probe.close()
             await rt.pool.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -181,3 +182,23 @@ async def test_pages_render_for_asn_and_superior(api: Api, org: Org) -> None:
     assert done.status_code == 303 and "1+kegiatan+disetujui" in done.headers["location"]
     team = await api.call("GET", "/tim", org.superior, headers=dict(html))
     assert "Siti Rahmawati (contoh)" in team.text and "1 dari 2" in team.text
+
+
+async def test_the_live_listener_closes_with_the_app(db: ProvisionedDatabase, tmp_path: Path) -> None:
+    """The team view's LISTEN connection opens lazily; shutdown must close it (it used to retry forever)."""
+    from starlette.requests import Request
+
+    from kinerja_activity.entrypoints.pages import _hub
+
+    key = tmp_path / "dev-issuer.pem"
+    ensure_keypair(key)
+    settings = ActivitySettings(
+        database_url=db.app_url, migration_database_url=db.owner_url, dev_issuer_key_file=key, environment="test"
+    )
+    app = build_app(DEFINITION, settings, worker=False)
+    async with app.router.lifespan_context(app):
+        hub = _hub(Request({"type": "http", "app": app}))
+        hub.subscribe(uuid.uuid4())
+        await asyncio.wait_for(hub.connected.wait(), 10)
+        task = hub._task
+    assert task is not None and task.done()

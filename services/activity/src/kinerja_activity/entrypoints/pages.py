@@ -35,7 +35,7 @@ from kinerja_activity.service import verification as ver
 from kinerja_activity.service.commands import ActivityIn
 from kinerja_shared.auth import CurrentPrincipal, OptionalPrincipal
 from kinerja_shared.http import validation_detail
-from kinerja_shared.runtime import PoolDep, Runtime
+from kinerja_shared.runtime import PoolDep, Runtime, get_runtime
 from kinerja_shared.web import JAKARTA, path_for
 
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -70,6 +70,7 @@ def _hub(request: Request) -> LiveHub:
     if hub is None:
         hub = LiveHub(_settings(request).database_url)
         request.app.state.live_hub = hub
+        get_runtime(request).closers.append(hub.close)  # else its LISTEN task outlives the app
     return hub
 
 
