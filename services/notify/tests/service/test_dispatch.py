@@ -313,6 +313,33 @@ async def test_ssrf_guard_and_timeouts() -> None:
         await test_mode.close()
 
 
+async def test_a_connection_the_receiver_just_closed_is_retried_once_not_failed() -> None:
+    """A receiver that drops the connection after reading the request (a keep-alive closing under us), then
+    answers on a fresh one: one delivery, status 200, no failed attempt (a failure would count on the circuit)."""
+    seen: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        seen.append(1)
+        if len(seen) > 1:
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    poster = HttpPoster(timeout_s=2, concurrency=1, allow_private=True)
+    try:
+        outcome = await poster.post(f"http://127.0.0.1:{port}/hook", "{}", {})
+        assert outcome.status == 200 and outcome.error is None and len(seen) == 2
+        server.close()
+        await server.wait_closed()
+        refused = await poster.post(f"http://127.0.0.1:{port}/hook", "{}", {})
+        assert refused.status is None and refused.error and "Connect" in refused.error  # not retried
+    finally:
+        await poster.close()
+
+
 def test_settings_refuse_two_tls_modes() -> None:
     with pytest.raises(ValueError, match="STARTTLS"):
         NotifySettings(smtp_tls=True, smtp_starttls=True)

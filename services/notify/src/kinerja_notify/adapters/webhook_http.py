@@ -48,7 +48,8 @@ class HttpPoster:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:  # created on first use, inside the running loop
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=60),
+                # idle connections go before common servers' keep-alive ends (uvicorn 5 s, nginx 75 s)
+                connector=aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=60, keepalive_timeout=4),
                 timeout=aiohttp.ClientTimeout(total=self._timeout_s),
                 headers={"user-agent": self._user_agent},
                 auto_decompress=False,
@@ -87,16 +88,26 @@ class HttpPoster:
         if refused:
             return PostOutcome(None, refused, "", ms())
         try:
-            # no redirects: a redirect could point inside our network
-            async with self._client().post(url, data=body.encode(), headers=dict(headers), allow_redirects=False) as r:
-                text = (await r.content.read(300)).decode(errors="replace")
-                status, ra = r.status, r.headers.get("retry-after")
+            try:
+                status, ra, text = await self._send(url, body, headers)
+            except aiohttp.ClientConnectorError:
+                raise  # could not connect at all: a failed attempt
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                # a kept-alive connection the server had just closed: one fresh try now, not an attempt spent
+                # (and not a strike on the endpoint's circuit); receivers dedupe by webhook-id anyway
+                status, ra, text = await self._send(url, body, headers)
         except TimeoutError:
             return PostOutcome(None, f"tidak ada jawaban dalam {self._timeout_s:g} detik (timeout)", "", ms())
         except aiohttp.ClientError as e:
             return PostOutcome(None, f"{type(e).__name__}: {e}"[:300], "", ms())
         retry_after = float(ra.strip()) if ra and ra.strip().isdigit() else None
         return PostOutcome(status, None, text, ms(), retry_after)
+
+    async def _send(self, url: str, body: str, headers: Mapping[str, str]) -> tuple[int, str | None, str]:
+        # no redirects: a redirect could point inside our network
+        async with self._client().post(url, data=body.encode(), headers=dict(headers), allow_redirects=False) as r:
+            text = (await r.content.read(300)).decode(errors="replace")
+            return r.status, r.headers.get("retry-after"), text
 
     async def close(self) -> None:
         if self._session is not None:
