@@ -236,6 +236,11 @@ async def notify_process(
         "NOTIFY_RETRY_BASE_S": "0.2",
         "NOTIFY_RETRY_MAX_S": "1",
         "NOTIFY_SEND_LEASE_S": "3",
+        # the circuit and the give-up counts are exercised in test_dispatch; here a hiccup of a loaded CI
+        # machine must not park a receiver for the production 5 minutes or spend a mail's last attempt
+        "NOTIFY_CIRCUIT_PAUSE_S": "2",
+        "NOTIFY_EMAIL_MAX_ATTEMPTS": "30",
+        "NOTIFY_WEBHOOK_MAX_ATTEMPTS": "30",
         "LOG_LEVEL": "WARNING",
     } | (extra or {})
     # a test may SIGKILL the process itself (crash scenarios): exit 0 or -9 are both clean endings here

@@ -152,12 +152,15 @@ async def killed_during_burst(
                 proc.send_signal(signal.SIGKILL)
                 await asyncio.to_thread(proc.wait, 10)
             at_kill = (len(sink.mails), len(rec.got))
-            async with notify_process("worker", db, kafka, tmp_path, smtp_port=sink.port, extra=slow):
+            async with notify_process("worker", db, kafka, tmp_path, smtp_port=sink.port, extra=slow) as (proc, _):
 
                 async def done() -> bool:
                     return len(sink.by_message_id()) >= n and len(rec.ids("/ok")) >= n
 
-                await wait_until(done, timeout=90 + n / 10, interval=0.5, what="everything after the restart")
+                try:
+                    await wait_until(done, timeout=90 + n / 10, interval=0.5, what="everything after the restart")
+                except AssertionError as e:
+                    raise AssertionError(f"{e}\n{await where_it_stopped(db, tmp_path)}") from None
                 await asyncio.sleep(1.5)
             rows = await owner_rows(db, "SELECT id, status, attempts FROM email_delivery")
             items = await owner_rows(db, "SELECT notification_id FROM inbox_item")
@@ -175,6 +178,23 @@ async def killed_during_burst(
             print(f"\nSIGKILL at {at_kill[0]} e-mails / {at_kill[1]} webhooks of {n}: after restart "  # noqa: T201
                   f"{len(items)} inbox items, {len(counts)} distinct e-mails ({len(dup_mail)} duplicated), "
                   f"{len(hooks)} webhook-ids ({len(dup_hooks)} delivered again, receivers dedupe)")  # fmt: skip
+
+
+async def where_it_stopped(db: ProvisionedDatabase, tmp_path: Path) -> str:
+    """What a stalled run left behind: rows per status, the endpoint's circuit, the workers' warnings."""
+    state = {
+        table: [
+            dict(r)
+            for r in await owner_rows(
+                db, f"SELECT status, count(*) AS n, max(attempts) AS max_attempts FROM {table} GROUP BY status"
+            )
+        ]  # fmt: skip
+        for table in ("email_delivery", "webhook_delivery")
+    }
+    circuit = [dict(r) for r in await owner_rows(db, "SELECT consecutive_failures, paused_until FROM "
+                                                     "webhook_subscription")]  # fmt: skip
+    logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in sorted(tmp_path.glob("*.log")))
+    return f"state: {state}\ncircuit: {circuit}\n{logs}"
 
 
 async def test_sigkill_during_burst_ci_size(
