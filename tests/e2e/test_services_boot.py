@@ -174,7 +174,9 @@ async def _feedback(db: ProvisionedDatabase, kafka: KafkaSettings) -> None:
 
 
 async def _notify(db: ProvisionedDatabase, kafka: KafkaSettings) -> None:
-    asn = uuid.uuid4()
+    unit = _unit()
+    person = _asn(unit.unit_id)
+    asn = person.asn_id
     note = NotificationRequested(
         regency_id=REGENCY,
         occurred_at=NOW,
@@ -184,15 +186,24 @@ async def _notify(db: ProvisionedDatabase, kafka: KafkaSettings) -> None:
         params={"periode": "2026-Q3"},
         link="/evaluation/pembinaan",
     )
-    # two distinct events (a producer that retried at the application level) for one notification id
+    # before the new ASN's org fact (another topic), and twice: a producer that retried at the application level
     await produce(kafka, kafka.topic(NOTIFICATION), [Envelope.wrap(note), Envelope.wrap(note)])
 
-    async def delivered() -> bool:
-        return bool(await _rows(db, "SELECT 1 FROM notification WHERE asn_id = $1", asn))
+    async def parked() -> bool:
+        return bool(await _rows(db, "SELECT 1 FROM notification_parked WHERE asn_id = $1", asn))
 
-    await wait_until(delivered, timeout=30, what="inbox item")
+    await wait_until(parked, timeout=30, what="the request parked until its ASN is known")
+    assert await _rows(db, "SELECT 1 FROM notification WHERE asn_id = $1", asn) == []
+    await produce(kafka, kafka.topic(ORG), [unit, person])
+
+    async def delivered() -> bool:
+        return bool(await _rows(db, "SELECT 1 FROM email_delivery WHERE recipient_id = $1", asn))
+
+    await wait_until(delivered, timeout=30, what="inbox item and e-mail once the org fact arrived")
     await asyncio.sleep(1.0)
     assert len(await _rows(db, "SELECT 1 FROM notification WHERE asn_id = $1", asn)) == 1
+    assert len(await _rows(db, "SELECT 1 FROM inbox_item WHERE recipient_id = $1", asn)) == 1
+    assert await _rows(db, "SELECT 1 FROM notification_parked") == []
 
 
 SCENARIOS: dict[str, Scenario] = {

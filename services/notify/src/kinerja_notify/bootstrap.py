@@ -16,7 +16,7 @@ from kinerja_notify.entrypoints.privacy_routes import privacy_jobs, privacy_rout
 from kinerja_notify.entrypoints.subscribers import handlers
 from kinerja_notify.service.email_dispatch import EmailDispatcher, EmailPolicy
 from kinerja_notify.service.intake import Links
-from kinerja_notify.service.loop import run_dispatch_loop
+from kinerja_notify.service.loop import run_dispatch_loop, run_parked_sweep
 from kinerja_notify.service.webhook_dispatch import WebhookDispatcher, WebhookPolicy
 from kinerja_notify.settings import NotifySettings
 from kinerja_shared.runtime import Runtime, ServiceDefinition, WorkerTask
@@ -80,7 +80,16 @@ def worker_tasks(rt: Runtime) -> Mapping[str, WorkerTask]:
         finally:
             await poster.close()
 
-    return {"email-dispatcher": emails, "webhook-dispatcher": webhooks, **privacy_jobs(rt)}
+    async def parked(stop: asyncio.Event) -> None:
+        links = Links(s.public_base_url)
+        await run_parked_sweep(rt.db(), links, stop, max_age_s=s.park_max_s, every_s=s.park_sweep_s)
+
+    return {
+        "email-dispatcher": emails,
+        "webhook-dispatcher": webhooks,
+        "parked-sweep": parked,
+        **privacy_jobs(rt),
+    }
 
 
 def _routers(rt: Runtime) -> list[APIRouter]:

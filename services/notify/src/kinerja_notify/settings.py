@@ -51,6 +51,13 @@ class NotifySettings(_Base):  # type: ignore[misc, valid-type]
     circuit_threshold: int = Field(default=5, ge=1, validation_alias=_env("CIRCUIT_THRESHOLD"))
     circuit_pause_s: float = Field(default=300.0, gt=0, validation_alias=_env("CIRCUIT_PAUSE_S"))
     dispatch_poll_s: float = Field(default=1.0, gt=0, validation_alias=_env("DISPATCH_POLL_S"))
+    park_max_s: float = Field(
+        default=3600.0,
+        gt=0,
+        validation_alias=_env("PARK_MAX_S"),
+        description="a request waiting for its people's org facts goes out with what is known after this",
+    )
+    park_sweep_s: float = Field(default=30.0, gt=0, validation_alias=_env("PARK_SWEEP_S"))
 
     @property
     def allow_private_targets(self) -> bool:

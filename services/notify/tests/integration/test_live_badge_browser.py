@@ -17,7 +17,7 @@ from kinerja_shared.db import ALL_REGENCIES, create_pool, tenant_transaction
 from kinerja_shared.devissuer import mint_token
 from kinerja_shared.testing.plugin import MakeDatabase, MakeNamespace
 
-from ..support import NOW, REGENCY, notify_database, notify_process
+from ..support import NOW, REGENCY, load_org, notify_database, notify_process, org_facts
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.kafka]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -29,7 +29,9 @@ async def test_badge_and_list_update_live(
 ) -> None:
     db = await notify_database(make_database)
     kafka = await make_namespace()
-    me = uuid.uuid4()
+    org = org_facts(1)
+    await load_org(db, [org.unit, org.head, org.superior, *org.staff])
+    me = org.staff[0].asn_id
     async with notify_process("api", db, kafka, tmp_path) as (_, base):
         s = NotifySettings()
         token = mint_token(tmp_path / "dev-issuer.pem", sub="siti", roles=[Role.ASN], regency_id=REGENCY, asn_id=me,

@@ -65,7 +65,7 @@ async def seed(api: Api, asn: uuid.UUID, n: int) -> None:
                                       kind="target_at_risk", params={"periode": f"2026-M0{i + 1}"},
                                       link="/evaluation/target")
                 for i in range(n)
-            ], now=datetime.now(UTC), links=Links("http://k"))  # fmt: skip
+            ], now=datetime.now(UTC), links=Links("http://k"), park=False)  # fmt: skip  # no org facts here
     finally:
         await pool.close()
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from kinerja_notify.domain.errors import MissingTemplateVariable, UnknownKind
-from kinerja_notify.service.intake import IntakeResult, Links, accept_requests
+from kinerja_notify.entrypoints.subscribers import handlers
+from kinerja_notify.service.intake import IntakeResult, Links, accept_requests, sweep_parked
+from kinerja_shared.contracts import Envelope
 from kinerja_shared.contracts.notification import NotificationRequested
+from kinerja_shared.contracts.org import AsnUpserted
 from kinerja_shared.db import ALL_REGENCIES, create_pool, tenant_transaction
+from kinerja_shared.messaging.consumer import Received
 from kinerja_shared.testing.plugin import MakeDatabase, ProvisionedDatabase
 
 from ..support import NOW, REGENCY, load_org, notify_database, org_facts, owner_rows
@@ -108,13 +112,64 @@ async def test_suppressed_address_is_recorded_not_sent(make_database: MakeDataba
     assert m["status"] == "suppressed"
 
 
-async def test_unknown_asn_still_gets_its_inbox_item(make_database: MakeDatabase) -> None:
-    # org facts may lag the request (different topics): the subject is told; nobody else can be resolved
+async def test_a_request_before_its_org_facts_waits_for_them_then_reaches_everyone(
+    make_database: MakeDatabase,
+) -> None:
+    """Org facts may lag the request (different topics): it is parked, not delivered short of a superior and
+    e-mail, and the facts' arrival through the consumer's handler delivers it in full, once."""
     db = await notify_database(make_database)
-    asn = uuid.uuid4()
-    assert (await accept(db, [req(asn, "mentoring_needed")])) == IntakeResult(1, 1, 0)
-    [item] = await owner_rows(db, "SELECT recipient_id FROM inbox_item")
-    assert item["recipient_id"] == asn
+    org = org_facts(1)
+    await load_org(db, [org.unit, org.head, org.superior])  # the new ASN's own fact has not arrived
+    subject = org.staff[0]
+    early = req(subject.asn_id, "mentoring_needed")
+    assert await accept(db, [early]) == IntakeResult(0, 0, 0, parked=1)
+    assert await accept(db, [early]) == IntakeResult(0, 0, 0, parked=1)  # redelivered while waiting
+    assert await owner_rows(db, "SELECT 1 FROM inbox_item") == []
+    [parked] = await owner_rows(db, "SELECT waiting_for FROM notification_parked")
+    assert parked["waiting_for"] == [subject.asn_id]
+
+    handler = handlers(LINKS)[AsnUpserted]
+    pool = await create_pool(db.app_url)
+    try:
+        async with tenant_transaction(pool, ALL_REGENCIES) as conn:
+            env = Envelope.wrap(subject)
+            await handler(conn, [Received(env, subject, uuid.uuid4(), "org", 0, 0, 1)])
+    finally:
+        await pool.close()
+    items = {r["recipient_id"]: r["audience"] for r in await owner_rows(db, "SELECT * FROM inbox_item")}
+    assert items == {subject.asn_id: "self", org.superior.asn_id: "superior"}
+    mails = {r["address"] for r in await owner_rows(db, "SELECT address FROM email_delivery")}
+    assert mails == {subject.email, org.superior.email}
+    assert await owner_rows(db, "SELECT 1 FROM notification_parked") == []
+    assert await accept(db, [early]) == IntakeResult(0, 0, 0)  # a late redelivery: already delivered
+
+
+async def test_a_missing_superior_keeps_it_waiting_and_the_sweep_sends_it_after_the_limit(
+    make_database: MakeDatabase,
+) -> None:
+    db = await notify_database(make_database)
+    org = org_facts(1)
+    await load_org(db, [org.unit, org.head, *org.staff])  # the superior's fact is late
+    subject = org.staff[0]
+    assert (await accept(db, [req(subject.asn_id, "mentoring_needed")])).parked == 1
+    [parked] = await owner_rows(db, "SELECT waiting_for FROM notification_parked")
+    assert parked["waiting_for"] == [org.superior.asn_id]
+    pool = await create_pool(db.app_url)
+    try:
+        async with tenant_transaction(pool, ALL_REGENCIES) as conn:
+            assert await sweep_parked(conn, now=datetime.now(UTC), links=LINKS, max_age_s=3600) == IntakeResult(0, 0, 0)
+        later = datetime.now(UTC) + timedelta(hours=2)
+        async with tenant_transaction(pool, ALL_REGENCIES) as conn:
+            sent = await sweep_parked(conn, now=later, links=LINKS, max_age_s=3600)
+    finally:
+        await pool.close()
+    # the superior never arrived: whoever is known is told (the subject, by inbox and e-mail)
+    assert sent == IntakeResult(1, 2, 1)
+    assert {r["recipient_id"] for r in await owner_rows(db, "SELECT * FROM inbox_item")} == {
+        subject.asn_id,
+        org.superior.asn_id,
+    }
+    assert await owner_rows(db, "SELECT 1 FROM notification_parked") == []
 
 
 @pytest.mark.parametrize(
@@ -133,8 +188,9 @@ async def test_bad_requests_write_nothing(
 
 async def test_rls_keeps_regencies_apart(make_database: MakeDatabase) -> None:
     db = await notify_database(make_database)
-    asn = uuid.uuid4()
-    await accept(db, [req(asn, "evaluation_finalized")])
+    org = org_facts(1)
+    await load_org(db, [org.unit, org.head, org.superior, *org.staff])
+    await accept(db, [req(org.staff[0].asn_id, "evaluation_finalized")])
     pool = await create_pool(db.app_url)
     try:
         async with tenant_transaction(pool, [uuid.uuid4()]) as conn:

@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 import asyncpg
 
 from kinerja_notify.domain.errors import DomainError
-from kinerja_notify.service.intake import Links, PublicEvent, accept_public_events, accept_requests
+from kinerja_notify.service.intake import Links, PublicEvent, accept_public_events, accept_requests, release_parked
 from kinerja_shared.contracts.base import Event
 from kinerja_shared.contracts.notification import NotificationRequested
+from kinerja_shared.contracts.org import AsnUpserted, UnitUpserted
 from kinerja_shared.contracts.registry import all_types
 from kinerja_shared.errors import PermanentHandlerError
 from kinerja_shared.messaging.consumer import BatchHandler, Received
+from kinerja_shared.readmodels.org import apply_org_facts
 from kinerja_shared.topics import PUBLIC_PERFORMANCE
 
 
@@ -38,6 +40,18 @@ def notification_handler(links: Links) -> BatchHandler:
     return on_notification_requested
 
 
+def org_facts_handler(links: Links) -> BatchHandler:
+    async def on_org_facts(conn: asyncpg.Connection, batch: Sequence[Received]) -> None:
+        """The shared org read model, then any notification that was waiting for these people or units."""
+        await apply_org_facts(conn, batch)
+        arrived = [e.asn_id if isinstance(e, AsnUpserted) else e.unit_id for e in (r.event for r in batch)
+                   if isinstance(e, AsnUpserted | UnitUpserted)]  # fmt: skip
+        if arrived:
+            await release_parked(conn, now=datetime.now(UTC), links=links, arrived=arrived)
+
+    return on_org_facts
+
+
 async def on_public_event(conn: asyncpg.Connection, batch: Sequence[Received]) -> None:
     """Queue a signed webhook delivery per matching agency subscription."""
     await accept_public_events(
@@ -51,5 +65,6 @@ async def on_public_event(conn: asyncpg.Connection, batch: Sequence[Received]) -
 
 def handlers(links: Links) -> dict[type[Event], BatchHandler]:
     out: dict[type[Event], BatchHandler] = {NotificationRequested: notification_handler(links)}
+    out |= dict.fromkeys((AsnUpserted, UnitUpserted), org_facts_handler(links))
     out |= dict.fromkeys(public_event_types().values(), on_public_event)
     return out

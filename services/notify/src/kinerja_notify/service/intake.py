@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 import orjson
@@ -45,13 +45,22 @@ class IntakeResult:
     notifications: int
     inbox_items: int
     emails: int
+    parked: int = 0
 
 
 async def accept_requests(
-    conn: asyncpg.Connection, requests: Sequence[NotificationRequested], *, now: datetime, links: Links
+    conn: asyncpg.Connection,
+    requests: Sequence[NotificationRequested],
+    *,
+    now: datetime,
+    links: Links,
+    park: bool = True,
+    parked_since: Mapping[uuid.UUID, datetime] | None = None,
 ) -> IntakeResult:
     """Record each new notification id once, put it in each recipient's inbox, queue e-mails per preference.
 
+    A request whose subject, unit or recipients are not in the org read model yet is parked (`park`) rather
+    than delivered short of a superior or an e-mail address; `release_parked` takes it up again.
     Raises a DomainError (UnknownKind, MissingTemplateVariable) before writing anything if one request can
     never be delivered; the consumer then retries the batch one by one and dead-letters only that request.
     """
@@ -59,25 +68,16 @@ async def accept_requests(
         route = route_for(r.kind)
         check_request(r.kind, set(route.audiences), r.params)
     # a producer that retried at the application level sends the same notification id under a new event id
-    fresh_rows = await conn.fetch(
-        """INSERT INTO notification (notification_id, asn_id, regency_id, kind, params, link, created_at)
-           SELECT n, a, r, k, p::jsonb, l, c
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-                AS v(n, a, r, k, p, l, c)
-           ON CONFLICT (notification_id) DO NOTHING
-           RETURNING notification_id""",
-        [r.notification_id for r in requests],
-        [r.asn_id for r in requests],
-        [r.regency_id for r in requests],
-        [r.kind for r in requests],
-        [orjson.dumps(r.params).decode() for r in requests],
-        [r.link for r in requests],
-        [r.occurred_at for r in requests],
-    )
-    fresh_ids = {row["notification_id"] for row in fresh_rows}
+    delivered = {
+        row["notification_id"]
+        for row in await conn.fetch(
+            "SELECT notification_id FROM notification WHERE notification_id = ANY($1::uuid[])",
+            list({r.notification_id for r in requests}),
+        )
+    }
     todo: dict[uuid.UUID, NotificationRequested] = {}
     for r in requests:
-        if r.notification_id in fresh_ids and r.notification_id not in todo:
+        if r.notification_id not in delivered and r.notification_id not in todo:
             todo[r.notification_id] = r
     if not todo:
         return IntakeResult(0, 0, 0)
@@ -87,7 +87,7 @@ async def accept_requests(
     org = {
         row["asn_id"]: row
         for row in await conn.fetch(
-            """SELECT a.asn_id, a.name, a.superior_id, u.head_asn_id
+            """SELECT a.asn_id, a.name, a.superior_id, a.unit_id, u.unit_id AS unit_known, u.head_asn_id
                FROM org_asn a LEFT JOIN org_unit u ON u.unit_id = a.unit_id WHERE a.asn_id = ANY($1::uuid[])""",
             subjects_ids,
         )
@@ -121,9 +121,69 @@ async def accept_requests(
         for person, audience in recipients(route, subject, admins.get(r.regency_id, [])).items():
             msg = render(r.kind, audience, r.params, subject_name=o["name"] if o else None)
             planned.append((r, person, audience.value, msg.title, msg.body, link))
+    people = list({p[1] for p in planned})
+    contact = {
+        row["asn_id"]: row
+        for row in await conn.fetch(
+            "SELECT asn_id, name, email, active FROM org_asn WHERE asn_id = ANY($1::uuid[])", people
+        )
+    }
+    parked = 0
+    if park:
+        waiting: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for r in todo.values():
+            o = org.get(r.asn_id)
+            if o is None:
+                waiting[r.notification_id].add(r.asn_id)
+            elif o["unit_id"] is not None and o["unit_known"] is None:
+                waiting[r.notification_id].add(o["unit_id"])
+        for r, person, *_ in planned:
+            if person not in contact:
+                waiting[r.notification_id].add(person)
+        if waiting:
+            await conn.execute(
+                """INSERT INTO notification_parked
+                     (notification_id, regency_id, asn_id, request, waiting_for, parked_at)
+                   SELECT n, r, a, q::jsonb, ARRAY(SELECT jsonb_array_elements_text(w::jsonb)::uuid),
+                          coalesce(t, now())
+                   FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[])
+                        AS v(n, r, a, q, w, t)
+                   ON CONFLICT (notification_id) DO UPDATE SET waiting_for = excluded.waiting_for""",
+                list(waiting),
+                [todo[n].regency_id for n in waiting],
+                [todo[n].asn_id for n in waiting],
+                [todo[n].model_dump_json() for n in waiting],
+                [orjson.dumps(sorted(str(x) for x in w)).decode() for w in waiting.values()],
+                [(parked_since or {}).get(n) for n in waiting],  # parked again: its age still counts
+            )
+            parked = len(waiting)
+            todo = {n: r for n, r in todo.items() if n not in waiting}
+            planned = [p for p in planned if p[0].notification_id not in waiting]
+            if not todo:
+                return IntakeResult(0, 0, 0, parked)
+    fresh_rows = await conn.fetch(
+        """INSERT INTO notification (notification_id, asn_id, regency_id, kind, params, link, created_at)
+           SELECT n, a, r, k, p::jsonb, l, c
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                AS v(n, a, r, k, p, l, c)
+           ON CONFLICT (notification_id) DO NOTHING
+           RETURNING notification_id""",
+        list(todo),
+        [r.asn_id for r in todo.values()],
+        [r.regency_id for r in todo.values()],
+        [r.kind for r in todo.values()],
+        [orjson.dumps(r.params).decode() for r in todo.values()],
+        [r.link for r in todo.values()],
+        [r.occurred_at for r in todo.values()],
+    )
+    fresh_ids = {row["notification_id"] for row in fresh_rows}
+    todo = {n: r for n, r in todo.items() if n in fresh_ids}
+    planned = [p for p in planned if p[0].notification_id in fresh_ids]
+    if not todo:
+        return IntakeResult(0, 0, 0, parked)
     if not planned:
         await conn.execute("UPDATE notification SET recipients = 0 WHERE notification_id = ANY($1::uuid[])", list(todo))
-        return IntakeResult(len(todo), 0, 0)
+        return IntakeResult(len(todo), 0, 0, parked)
 
     item_ids = [uuid.uuid4() for _ in planned]
     await conn.execute(
@@ -153,12 +213,6 @@ async def accept_requests(
 
     # e-mail, per the recipient's preferences
     people = list({p[1] for p in planned})
-    contact = {
-        row["asn_id"]: row
-        for row in await conn.fetch(
-            "SELECT asn_id, name, email, active FROM org_asn WHERE asn_id = ANY($1::uuid[])", people
-        )
-    }
     user_pref: dict[uuid.UUID, dict[str, EmailMode]] = defaultdict(dict)
     for row in await conn.fetch(
         "SELECT asn_id, kind, email_mode FROM preference WHERE asn_id = ANY($1::uuid[])", people
@@ -213,7 +267,53 @@ async def accept_requests(
                ON CONFLICT (notification_id, recipient_id) DO NOTHING""",
             *zip(*emails, strict=True),
         )
-    return IntakeResult(len(todo), len(planned), sum(1 for e in emails if e[10] == "pending"))
+    return IntakeResult(len(todo), len(planned), sum(1 for e in emails if e[10] == "pending"), parked)
+
+
+async def release_parked(
+    conn: asyncpg.Connection,
+    *,
+    now: datetime,
+    links: Links,
+    arrived: Sequence[uuid.UUID] = (),
+    parked_before: datetime | None = None,
+) -> IntakeResult:
+    """Take up parked requests: those waiting for an org entity that just `arrived` (they park again if they
+    still miss someone), or those parked before `parked_before`, which go out with what is known."""
+    if parked_before is None:
+        rows = await conn.fetch(
+            "DELETE FROM notification_parked WHERE waiting_for && $1::uuid[] RETURNING request, parked_at",
+            list(arrived),
+        )
+    else:
+        rows = await conn.fetch(
+            "DELETE FROM notification_parked WHERE parked_at < $1 RETURNING request, parked_at", parked_before
+        )
+    if not rows:
+        return IntakeResult(0, 0, 0)
+    # the pool decodes jsonb to objects; a bare connection hands back the text
+    requests = [
+        NotificationRequested.model_validate_json(q) if isinstance(q, str) else NotificationRequested.model_validate(q)
+        for q in (r["request"] for r in rows)
+    ]
+    since = {q.notification_id: r["parked_at"] for q, r in zip(requests, rows, strict=True)}
+    return await accept_requests(conn, requests, now=now, links=links, park=parked_before is None, parked_since=since)
+
+
+async def sweep_parked(conn: asyncpg.Connection, *, now: datetime, links: Links, max_age_s: float) -> IntakeResult:
+    """The safety net behind the org-fact trigger: release what a fact committed by another worker at the same
+    moment left parked, and send out, with what is known, what waited longer than `max_age_s`."""
+    arrived = [
+        row["id"]
+        for row in await conn.fetch(
+            """SELECT DISTINCT w.id FROM notification_parked p, unnest(p.waiting_for) AS w(id)
+               WHERE EXISTS (SELECT 1 FROM org_asn a WHERE a.asn_id = w.id)
+                  OR EXISTS (SELECT 1 FROM org_unit u WHERE u.unit_id = w.id)"""
+        )
+    ]
+    a = await release_parked(conn, now=now, links=links, arrived=arrived) if arrived else IntakeResult(0, 0, 0)
+    b = await release_parked(conn, now=now, links=links, parked_before=now - timedelta(seconds=max_age_s))
+    return IntakeResult(a.notifications + b.notifications, a.inbox_items + b.inbox_items, a.emails + b.emails, a.parked)
 
 
 @dataclass(frozen=True, slots=True)

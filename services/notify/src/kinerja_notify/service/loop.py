@@ -1,13 +1,17 @@
-"""The dispatchers' loop: do a step until there is nothing due, then sleep until woken or the poll interval."""
+"""The worker's loops: the dispatchers' (a step until nothing is due, then sleep until woken or the poll
+interval) and the parked-notification sweep's."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import asyncpg
 
+from kinerja_notify.service.intake import Links, sweep_parked
+from kinerja_shared.db import ALL_REGENCIES, tenant_transaction
 from kinerja_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -53,3 +57,19 @@ async def run_dispatch_loop(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), backoff)
         backoff = min(backoff * 2, 15.0)
+
+
+async def run_parked_sweep(
+    pool: asyncpg.Pool, links: Links, stop: asyncio.Event, *, max_age_s: float, every_s: float
+) -> None:
+    """Every `every_s`: release parked notifications whose people arrived meanwhile, or that waited too long."""
+    while not stop.is_set():
+        try:
+            async with tenant_transaction(pool, ALL_REGENCIES) as conn:
+                res = await sweep_parked(conn, now=datetime.now(UTC), links=links, max_age_s=max_age_s)
+            if res.notifications:
+                log.info("parked notifications released", notifications=res.notifications, still_parked=res.parked)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            log.warning("parked sweep failed; retrying", error=str(e))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)

@@ -41,4 +41,9 @@ EXPORT_SECTIONS = (
         " WHERE recipient_id = $1 ORDER BY created_at",
     ),
     ExportSection("hr_admin", 12, "SELECT * FROM hr_admin WHERE asn_id = $1"),
+    ExportSection(
+        "notification_parked",
+        12,
+        "SELECT notification_id, request, parked_at FROM notification_parked WHERE asn_id = $1",
+    ),
 )
