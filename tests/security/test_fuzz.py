@@ -29,11 +29,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from kinerja_shared.auth import Role
-from kinerja_shared.devissuer import ensure_keypair, mint_token
+from kinerja_shared.devissuer import ensure_keypair
 from kinerja_shared.logging import configure_logging
 from kinerja_shared.policy import route_policies
 from kinerja_shared.runtime import ServiceDefinition, build_app
 from kinerja_shared.settings import KafkaSettings, ServiceSettings
+from kinerja_shared.testing.helpers import role_token
 from kinerja_shared.testing.plugin import MakeDatabase
 
 pytestmark = pytest.mark.postgres
@@ -82,21 +83,6 @@ async def apps(
     structlog.reset_defaults()
 
 
-def _token(key: Path, settings: ServiceSettings, role: Role) -> str:
-    regency_role = role in {Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM}
-    return mint_token(
-        key,
-        sub=f"fuzz-{role.value}",
-        roles=[role],
-        regency_id=REGENCY if regency_role else None,
-        province_id=PROVINCE,
-        asn_id=uuid.uuid4() if regency_role else None,
-        name=f"Fuzz {role.value}",
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
-
-
 def _cases(operation: Any, n: int) -> list[Any]:
     cases: list[Any] = []
 
@@ -132,7 +118,9 @@ async def test_schemathesis_every_operation_no_5xx_and_schema_conformant(
     ungenerated: list[str] = []  # hypothesis found no valid input fast enough (listed, not failed)
     for svc, (app, app_settings) in apps.items():
         policies = {(rp.method, rp.path): rp.policy for rp in route_policies(app)}
-        tokens = {r: _token(key, app_settings, r) for r in Role}
+        tokens = {
+            r: role_token(key, app_settings, r, regency_id=REGENCY, province_id=PROVINCE, label="fuzz") for r in Role
+        }
         schema = schemathesis.openapi.from_dict(app.openapi())
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://fuzz") as client:

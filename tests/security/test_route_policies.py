@@ -21,10 +21,11 @@ import pytest
 from fastapi import FastAPI
 
 from kinerja_shared.auth import Role
-from kinerja_shared.devissuer import ensure_keypair, mint_token
+from kinerja_shared.devissuer import ensure_keypair
 from kinerja_shared.policy import RoutePolicy, Scope, route_policies
 from kinerja_shared.runtime import ServiceDefinition, build_app
 from kinerja_shared.settings import KafkaSettings, ServiceSettings
+from kinerja_shared.testing.helpers import role_token
 from kinerja_shared.testing.plugin import MakeDatabase
 
 SERVICES = ("activity", "evaluation", "feedback", "notify")
@@ -61,21 +62,6 @@ def _fill(path: str) -> str:
         return "x" + uuid.uuid4().hex[:8]
 
     return re.sub(r"\{([^}]+)\}", value, path)
-
-
-def _token(key: Path, settings: ServiceSettings, role: Role, regency: uuid.UUID) -> str:
-    province_roles = {Role.ADMIN_PROVINSI, Role.INSPEKTORAT, Role.OPS, Role.AGENCY}
-    return mint_token(
-        key,
-        sub=f"matrix-{role.value}",
-        roles=[role],
-        regency_id=None if role in province_roles else regency,
-        province_id=PROVINCE,
-        asn_id=uuid.uuid4() if role in {Role.ASN, Role.ATASAN, Role.ADMIN_BKPSDM} else None,
-        name=f"Uji {role.value}",
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
 
 
 @pytest.fixture
@@ -175,7 +161,11 @@ async def test_route_matrix_every_role_and_tenant(
     callers: list[tuple[Role | None, uuid.UUID]] = [(None, REGENCY_A)]
     callers += [(r, reg) for r in Role for reg in (REGENCY_A, REGENCY_B)]
     for svc, (app, settings) in apps.items():
-        tokens = {(r, reg): _token(key, settings, r, reg) for r, reg in callers if r is not None}
+        tokens = {
+            (r, reg): role_token(key, settings, r, regency_id=reg, province_id=PROVINCE, label="matrix")
+            for r, reg in callers
+            if r is not None
+        }
         for rp in route_policies(app):
             if rp.policy is None or rp.path.startswith("/static"):
                 continue

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from kinerja_shared.auth import REGENCY_ROLES, Role
 from kinerja_shared.contracts.base import Event
 from kinerja_shared.contracts.envelope import Envelope
-from kinerja_shared.settings import KafkaSettings
+from kinerja_shared.devissuer import mint_token
+from kinerja_shared.settings import KafkaSettings, ServiceSettings
 
 
 async def wait_until(
@@ -90,3 +94,22 @@ async def produce(
     finally:
         await producer.stop()
     return n
+
+
+def role_token(
+    key: Path, settings: ServiceSettings, role: Role, *, regency_id: uuid.UUID, province_id: uuid.UUID, label: str
+) -> str:
+    """A dev-issuer token holding one role as the matrix and fuzz tests see it: regency roles carry the regency
+    and an ASN id, province roles only the province."""
+    regency_role = role in REGENCY_ROLES
+    return mint_token(
+        key,
+        sub=f"{label}-{role.value}",
+        roles=[role],
+        regency_id=regency_id if regency_role else None,
+        province_id=province_id,
+        asn_id=uuid.uuid4() if regency_role else None,
+        name=f"Uji {role.value}",
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
