@@ -23,6 +23,25 @@ def infra() -> tuple[str, str]:
     return local.kafka_bootstrap, local.pg_admin_dsn
 
 
+def admin_dsn() -> str:
+    """The admin DSN only (benchmarks without Kafka): KINERJA_TEST_ADMIN_DATABASE_URL, else the local stack."""
+    admin = os.environ.get("KINERJA_TEST_ADMIN_DATABASE_URL")
+    if admin:
+        return admin
+    from kinerja_local.stack import ensure_infra
+
+    return ensure_infra(fast=True).pg_admin_dsn
+
+
+async def drop_database(admin_dsn: str, url: str) -> None:
+    """Drop the database `url` points at (a benchmark cleans up after itself, even mid-run)."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def bench_database(admin_dsn: str) -> tuple[str, str]:
     """A fresh database: (app-role URL, owner URL); no migrations applied yet."""
     conn = await asyncpg.connect(admin_dsn)

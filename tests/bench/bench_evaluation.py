@@ -44,9 +44,8 @@ from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
-import asyncpg
 import orjson
-from _infra import bench_database, infra  # noqa: I001 - sibling module of the bench scripts
+from _infra import bench_database, drop_database, infra  # noqa: I001 - sibling module of the bench scripts
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from kinerja_evaluation.bootstrap import DEFINITION
@@ -89,14 +88,6 @@ async def _database(admin_dsn: str) -> tuple[str, str]:
     await migrate(owner, plumbing() + load_migrations(ORG_MIGRATIONS, "shared-org")
                   + load_migrations(DEFINITION.migrations_dir, "evaluation"))  # fmt: skip
     return app, owner
-
-
-async def _drop(admin_dsn: str, url: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def _namespace(bootstrap: str) -> KafkaSettings:
@@ -408,7 +399,7 @@ async def main() -> None:
     except Exception as e:  # report what was measured; the summary still prints
         out(f"throughput phase failed: {e!r}", flush=True)
     finally:
-        await _drop(admin, app)
+        await drop_database(admin, app)
     app2, _ = await _database(admin)
     try:
         rate_naive = await naive(app2, kafka, args.naive_sample, args.naive_timeout)
@@ -417,7 +408,7 @@ async def main() -> None:
     except Exception as e:
         out(f"naive phase failed: {e!r}", flush=True)
     finally:
-        await _drop(admin, app2)
+        await drop_database(admin, app2)
     if not args.skip_latency:
         app3, owner3 = await _database(admin)
         try:
@@ -426,7 +417,7 @@ async def main() -> None:
         except Exception as e:
             out(f"latency phase failed: {e!r}", flush=True)
         finally:
-            await _drop(admin, app3)
+            await drop_database(admin, app3)
     lat.sort()
     p50 = statistics.median(lat) if lat else float("nan")
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")

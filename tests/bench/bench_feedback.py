@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from _infra import bench_database, infra  # noqa: I001 - sibling module of the bench scripts
+from _infra import bench_database, drop_database, infra  # noqa: I001 - sibling module of the bench scripts
 
 ANSWERS = [4, 3, 3, 4, 3, 4, 4, 3, 2]
 
@@ -294,11 +294,7 @@ async def _db_only(args: argparse.Namespace) -> None:
             f"CPU in this process {cpu * 1e6 / max(1, len(lat)):.0f} µs per answer"
         )
     finally:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{app_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_database(admin_dsn, app_url)
 
 
 # --- the app in-process, no sockets -------------------------------------------------------------------------
@@ -395,11 +391,7 @@ async def _asgi(args: argparse.Namespace) -> None:
             f"CPU {cpu * 1e6 / args.requests:,.0f} µs per answer"
         )
     finally:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{app_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_database(admin_dsn, app_url)
 
 
 # --- the driver -------------------------------------------------------------------------------------------------
@@ -625,11 +617,7 @@ async def _run(args: argparse.Namespace) -> None:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{app_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_database(admin_dsn, app_url)
 
 
 def main() -> None:

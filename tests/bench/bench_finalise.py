@@ -18,24 +18,26 @@ import argparse
 import asyncio
 import os
 import random
-import secrets
 import sys
 import time
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 
 from kinerja_evaluation.bootstrap import DEFINITION
 from kinerja_evaluation.service import annual, tpp
 from kinerja_shared.auth import Principal, Role
-from kinerja_shared.db import create_pool, load_migrations, migrate, provision_database
+from kinerja_shared.db import create_pool, load_migrations, migrate
 from kinerja_shared.db import shared_migrations as plumbing
 from kinerja_shared.readmodels.org import MIGRATIONS_DIR as ORG_MIGRATIONS
 from kinerja_shared.web import JAKARTA
 
-OWNER, APP, PASSWORD = "kinerja_bench_fin_owner", "kinerja_bench_fin_app", "bench-finalise"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _infra import admin_dsn, bench_database, drop_database  # noqa: E402 - the bench folder is not a package
+
 PREDIKAT = [
     ("di_atas_ekspektasi", "di_atas_ekspektasi", "sangat_baik"),
     ("sesuai_ekspektasi", "sesuai_ekspektasi", "baik"),
@@ -50,34 +52,15 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-def _admin_dsn() -> str:
-    admin = os.environ.get("KINERJA_TEST_ADMIN_DATABASE_URL")
-    if admin:
-        return admin
-    from kinerja_local.stack import ensure_infra
-
-    return ensure_infra(fast=True).pg_admin_dsn
-
-
-async def _database(admin_dsn: str) -> tuple[str, str, str]:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        for role, extra in ((OWNER, "CREATEDB"), (APP, "")):
-            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(f"CREATE ROLE {role} LOGIN {extra} PASSWORD '{PASSWORD}'")
-    finally:
-        await conn.close()
-    name = f"bench_{secrets.token_hex(4)}"
-    await provision_database(admin_dsn, name, owner=OWNER, app_role=APP)
-    host = admin_dsn.split("@", 1)[1].rsplit("/", 1)[0]
-    app, owner = f"postgresql://{APP}:{PASSWORD}@{host}/{name}", f"postgresql://{OWNER}:{PASSWORD}@{host}/{name}"
+async def _database(admin: str) -> tuple[str, str]:
+    app, owner = await bench_database(admin)
     await migrate(
         owner,
         plumbing()
         + load_migrations(ORG_MIGRATIONS, "shared-org")
         + load_migrations(DEFINITION.migrations_dir, "evaluation"),
     )
-    return name, app, owner
+    return app, owner
 
 
 async def _insert(
@@ -198,8 +181,8 @@ async def _counts(owner: str) -> tuple[int, int, int, int]:
 
 
 async def main(n: int) -> None:
-    admin_dsn = _admin_dsn()
-    name, app, owner = await _database(admin_dsn)
+    admin = admin_dsn()
+    app, owner = await _database(admin)
     try:
         t = time.perf_counter()
         regency = await _seed(owner, n)
@@ -235,11 +218,7 @@ async def main(n: int) -> None:
         goal = "met" if t1 <= 30 else "NOT met"
         say(f"goal ≤ 30 s (issue: 70,000 ASN): {goal} at {n:,} ASN; load average now {os.getloadavg()[0]:.1f}")
     finally:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_database(admin, app)
 
 
 if __name__ == "__main__":

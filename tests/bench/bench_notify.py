@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -29,7 +28,8 @@ from pathlib import Path
 import asyncpg
 
 HERE = Path(__file__).resolve()
-OWNER, APP, PASSWORD = "kinerja_bench_owner", "kinerja_bench_app", "kinerja-bench-only"
+sys.path.insert(0, str(HERE.parent))
+from _infra import admin_dsn, bench_database, drop_database  # noqa: E402 - the bench folder is not a package
 
 
 def _free_port() -> int:
@@ -112,25 +112,11 @@ def _wait_port(port: int, timeout: float = 20) -> None:
 
 async def _database() -> tuple[str, str, str]:
     from kinerja_notify.bootstrap import DEFINITION
-    from kinerja_shared.db import load_migrations, migrate, provision_database, shared_migrations
+    from kinerja_shared.db import load_migrations, migrate, shared_migrations
     from kinerja_shared.readmodels.org import MIGRATIONS_DIR
 
-    admin = os.environ.get("KINERJA_TEST_ADMIN_DATABASE_URL")
-    if not admin:
-        from kinerja_local.stack import ensure_infra
-
-        admin = ensure_infra(fast=True).pg_admin_dsn
-    conn = await asyncpg.connect(admin)
-    try:
-        for role, extra in ((OWNER, "CREATEDB"), (APP, "")):
-            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(f"CREATE ROLE {role} LOGIN {extra} PASSWORD '{PASSWORD}'")
-    finally:
-        await conn.close()
-    name = f"bench_{secrets.token_hex(4)}"
-    await provision_database(admin, name, owner=OWNER, app_role=APP)
-    host = admin.split("@", 1)[1].rsplit("/", 1)[0]
-    app, owner = f"postgresql://{APP}:{PASSWORD}@{host}/{name}", f"postgresql://{OWNER}:{PASSWORD}@{host}/{name}"
+    admin = admin_dsn()
+    app, owner = await bench_database(admin)
     await migrate(
         owner,
         shared_migrations()
@@ -138,14 +124,6 @@ async def _database() -> tuple[str, str, str]:
         + load_migrations(DEFINITION.migrations_dir, "notify"),
     )
     return admin, app, owner
-
-
-async def _drop(admin: str, url: str) -> None:
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def _queue_webhooks(pool: asyncpg.Pool, url: str, n: int) -> str:
@@ -314,7 +292,7 @@ async def main(args: argparse.Namespace) -> None:
             p.send_signal(signal.SIGTERM)
         smtp_out = receivers[1].communicate(timeout=20)[0].decode().strip()
         receivers[0].wait(20)
-        await _drop(admin, app)
+        await drop_database(admin, app)
     print(f"cpu cores: {os.cpu_count()}; load average now: {os.getloadavg()[0]:.2f}")  # noqa: T201
     print(f"webhooks  dispatcher: {w_real:8.0f}/s ({n_hooks:,} deliveries)   "  # noqa: T201
           f"naive sequential: {w_naive:6.0f}/s ({n_naive:,})   ratio ×{w_real / w_naive:.1f}")  # fmt: skip
