@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from kinerja_notify.domain.errors import MissingTemplateVariable, UnknownKind
 from kinerja_notify.entrypoints.subscribers import handlers
 from kinerja_notify.service.intake import IntakeResult, Links, accept_requests, sweep_parked
+from kinerja_notify.service.loop import PARKED, PARKED_AGE, run_parked_sweep
 from kinerja_shared.contracts import Envelope
 from kinerja_shared.contracts.notification import NotificationRequested
 from kinerja_shared.contracts.org import AsnUpserted
@@ -199,3 +201,34 @@ async def test_rls_keeps_regencies_apart(make_database: MakeDatabase) -> None:
             assert await conn.fetchval("SELECT count(*) FROM inbox_item") == 1
     finally:
         await pool.close()
+
+
+async def test_the_worker_sweep_releases_what_a_concurrent_fact_left_parked_and_reports_it(
+    make_database: MakeDatabase,
+) -> None:
+    """The race the trigger cannot see: the org fact committed by another worker while this request was being
+    parked. The sweep loop finds the arrived id, delivers, and its gauges show what still waits."""
+    db = await notify_database(make_database)
+    org = org_facts(1)
+    await load_org(db, [org.unit, org.head, org.superior])
+    subject = org.staff[0]
+    assert (await accept(db, [req(subject.asn_id, "evaluation_finalized")])).parked == 1
+
+    pool = await create_pool(db.app_url)
+    try:
+
+        async def one_pass() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(run_parked_sweep(pool, LINKS, stop, max_age_s=3600, every_s=0.05))
+            await asyncio.sleep(0.3)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+        await one_pass()
+        assert PARKED._value.get() == 1 and PARKED_AGE._value.get() >= 0  # noqa: SLF001 - the exported gauges
+        await load_org(db, [subject])  # straight into the read model: no handler ran
+        await one_pass()
+    finally:
+        await pool.close()
+    assert [r["recipient_id"] for r in await owner_rows(db, "SELECT recipient_id FROM inbox_item")] == [subject.asn_id]
+    assert PARKED._value.get() == 0  # noqa: SLF001 - reading the gauge the worker exports

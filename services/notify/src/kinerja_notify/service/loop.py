@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
+from prometheus_client import Gauge
 
 from kinerja_notify.service.intake import Links, sweep_parked
 from kinerja_shared.db import ALL_REGENCIES, tenant_transaction
@@ -17,6 +18,8 @@ from kinerja_shared.logging import get_logger
 log = get_logger(__name__)
 
 WAKE_CHANNEL = "kinerja_dispatch"
+PARKED = Gauge("kinerja_notify_parked", "Notification requests waiting for their people's org facts")
+PARKED_AGE = Gauge("kinerja_notify_parked_oldest_age_seconds", "Age of the oldest parked notification request")
 
 
 async def run_dispatch_loop(
@@ -67,6 +70,12 @@ async def run_parked_sweep(
         try:
             async with tenant_transaction(pool, ALL_REGENCIES) as conn:
                 res = await sweep_parked(conn, now=datetime.now(UTC), links=links, max_age_s=max_age_s)
+                left = await conn.fetchrow(
+                    "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(parked_at)), 0) AS age"
+                    " FROM notification_parked"
+                )
+            PARKED.set(left["n"])
+            PARKED_AGE.set(float(left["age"]))
             if res.notifications:
                 log.info("parked notifications released", notifications=res.notifications, still_parked=res.parked)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
