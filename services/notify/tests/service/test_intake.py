@@ -232,3 +232,32 @@ async def test_the_worker_sweep_releases_what_a_concurrent_fact_left_parked_and_
         await pool.close()
     assert [r["recipient_id"] for r in await owner_rows(db, "SELECT recipient_id FROM inbox_item")] == [subject.asn_id]
     assert PARKED._value.get() == 0  # noqa: SLF001 - reading the gauge the worker exports
+
+
+async def test_a_parked_request_that_can_no_longer_be_rendered_is_dropped_not_the_org_fact(
+    make_database: MakeDatabase,
+) -> None:
+    db = await notify_database(make_database)
+    org = org_facts(1)
+    await load_org(db, [org.unit, org.head, org.superior])
+    subject = org.staff[0]
+    good = req(subject.asn_id, "evaluation_finalized")
+    assert (await accept(db, [good])).parked == 1
+    gone = req(subject.asn_id, "lottery_won", {})  # a type an older version knew
+    await owner_rows(
+        db,
+        """INSERT INTO notification_parked (notification_id, regency_id, asn_id, request, waiting_for)
+           VALUES ($1, $2, $3, $4::text::jsonb, ARRAY[$3]::uuid[]) RETURNING 1""",
+        gone.notification_id, REGENCY, subject.asn_id, gone.model_dump_json(),
+    )  # fmt: skip
+    pool = await create_pool(db.app_url)
+    try:
+        async with tenant_transaction(pool, ALL_REGENCIES) as conn:
+            env = Envelope.wrap(subject)
+            await handlers(LINKS)[AsnUpserted](conn, [Received(env, subject, uuid.uuid4(), "org", 0, 0, 1)])
+    finally:
+        await pool.close()
+    assert [r["notification_id"] for r in await owner_rows(db, "SELECT notification_id FROM notification")] == [
+        good.notification_id
+    ]
+    assert await owner_rows(db, "SELECT 1 FROM notification_parked") == []

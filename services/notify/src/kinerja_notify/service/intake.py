@@ -14,13 +14,18 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 import orjson
+from pydantic import ValidationError
 
 from kinerja_notify.domain.email import compose
+from kinerja_notify.domain.errors import DomainError
 from kinerja_notify.domain.messages import Message, check_request, render
 from kinerja_notify.domain.routing import EmailMode, Subject, acting_on, digest_due, email_mode, recipients, route_for
 from kinerja_notify.domain.routing import safe_link as _safe_link
 from kinerja_shared.contracts.notification import NotificationRequested
+from kinerja_shared.logging import get_logger
 from kinerja_shared.web import JAKARTA
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,12 +296,26 @@ async def release_parked(
         )
     if not rows:
         return IntakeResult(0, 0, 0)
-    # the pool decodes jsonb to objects; a bare connection hands back the text
-    requests = [
-        NotificationRequested.model_validate_json(q) if isinstance(q, str) else NotificationRequested.model_validate(q)
-        for q in (r["request"] for r in rows)
-    ]
-    since = {q.notification_id: r["parked_at"] for q, r in zip(requests, rows, strict=True)}
+    requests: list[NotificationRequested] = []
+    since: dict[uuid.UUID, datetime] = {}
+    for row in rows:
+        q = row["request"]  # the pool decodes jsonb to objects; a bare connection hands back the text
+        try:
+            req = (
+                NotificationRequested.model_validate_json(q)
+                if isinstance(q, str)
+                else NotificationRequested.model_validate(q)
+            )
+            check_request(req.kind, set(route_for(req.kind).audiences), req.params)
+        except (ValidationError, DomainError) as e:
+            # parked under an older version whose type or template is gone: dropping it must not fail the
+            # org fact that released it (that would dead-letter the fact)
+            log.error("parked notification no longer deliverable; dropped", error=str(e))
+            continue
+        requests.append(req)
+        since[req.notification_id] = row["parked_at"]
+    if not requests:
+        return IntakeResult(0, 0, 0)
     return await accept_requests(conn, requests, now=now, links=links, park=parked_before is None, parked_since=since)
 
 

@@ -79,6 +79,8 @@ async def run_parked_sweep(
             if res.notifications:
                 log.info("parked notifications released", notifications=res.notifications, still_parked=res.parked)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-            log.warning("parked sweep failed; retrying", error=str(e))
+            log.warning("parked sweep lost its database; retrying", error=str(e))
+        except Exception as e:  # never die silently; the next pass tries again
+            log.exception("parked sweep failed; retrying", error=str(e))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every_s)
