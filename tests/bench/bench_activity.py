@@ -44,7 +44,7 @@ from fastapi import Request  # module level: the naive routes' string annotation
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
-from _infra import bench_database, infra  # noqa: E402 - the bench folder is not a package
+from _infra import bench_database, drop_database, infra  # noqa: E402 - the bench folder is not a package
 
 
 def _free_port() -> int:
@@ -284,7 +284,6 @@ async def _setup(users: int) -> dict[str, Any]:
 
     bootstrap, admin_dsn = infra()
     app_url, owner_url = await bench_database(admin_dsn)
-    name = owner_url.rsplit("/", 1)[1]
     await migrate(
         owner_url,
         shared_migrations()
@@ -346,7 +345,6 @@ async def _setup(users: int) -> dict[str, Any]:
     plan = tmp / "plan.json"
     plan.write_text(json.dumps({"users": users_plan, "days": [d.isoformat() for d in days]}))
     return {
-        "db": name,
         "admin": admin_dsn,
         "app_url": app_url,
         "owner_url": owner_url,
@@ -498,11 +496,7 @@ async def _main(args: argparse.Namespace) -> None:
                 p.wait(max(1.0, min(15.0, left())))
             except subprocess.TimeoutExpired:
                 p.kill()
-        admin = await asyncpg.connect(s["admin"])
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{s["db"]}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_database(s["admin"], s["app_url"])
     _report(args, duration, users, res, (rows, naive_rows, outbox_rows, unsent), drain_s, time.monotonic() - t0)
 
 

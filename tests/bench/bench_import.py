@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import sys
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import asyncpg
 
@@ -27,9 +27,11 @@ from kinerja_evaluation.service.bulk import bulk_create_skps
 from kinerja_evaluation.service.models import SkpIn
 from kinerja_evaluation.service.org import import_roster, upsert_regency
 from kinerja_shared.auth import Principal, Role
-from kinerja_shared.db import create_pool, load_migrations, migrate, provision_database, shared_migrations
-from kinerja_shared.testing.plugin import TEST_APP, TEST_OWNER, TEST_PASSWORD
+from kinerja_shared.db import create_pool, load_migrations, migrate, shared_migrations
 from kinerja_shared.web import JAKARTA
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _infra import admin_dsn, bench_database, drop_database  # noqa: E402 - the bench folder is not a package
 
 REGENCIES = ("Kota Jambi", "Kota Sungai Penuh", "Batanghari", "Bungo", "Kerinci", "Merangin", "Muaro Jambi",
              "Sarolangun", "Tanjung Jabung Barat", "Tanjung Jabung Timur", "Tebo")  # fmt: skip
@@ -52,34 +54,15 @@ def plan(year: int, title: str) -> SkpIn:
     })  # fmt: skip
 
 
-async def admin_dsn() -> str:
-    dsn = os.environ.get("KINERJA_TEST_ADMIN_DATABASE_URL")
-    if dsn:
-        return dsn
-    from kinerja_local.stack import ensure_infra
-
-    local_dsn: str = (await asyncio.to_thread(ensure_infra, True)).pg_admin_dsn
-    return local_dsn
-
-
 async def main(total: int) -> None:
     load0 = os.getloadavg()[0]
-    admin = await admin_dsn()
+    admin = admin_dsn()
     conn = await asyncpg.connect(admin)
     try:
-        for role, extra in ((TEST_OWNER, "CREATEDB"), (TEST_APP, "")):
-            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(
-                    f"CREATE ROLE {role} LOGIN {extra} NOSUPERUSER NOBYPASSRLS PASSWORD '{TEST_PASSWORD}'"
-                )
         durability = {k: await conn.fetchval(f"SHOW {k}") for k in ("fsync", "synchronous_commit", "full_page_writes")}
     finally:
         await conn.close()
-    name = f"bench_{secrets.token_hex(4)}"
-    host = admin.split("@", 1)[1].rsplit("/", 1)[0]
-    await provision_database(admin, name, owner=TEST_OWNER, app_role=TEST_APP)
-    owner_url = f"postgresql://{TEST_OWNER}:{TEST_PASSWORD}@{host}/{name}"
-    app_url = f"postgresql://{TEST_APP}:{TEST_PASSWORD}@{host}/{name}"
+    app_url, owner_url = await bench_database(admin)
     await migrate(owner_url, shared_migrations() + load_migrations(DEFINITION.migrations_dir, "evaluation"))
     pool = await create_pool(app_url, max_size=2)
     try:
@@ -125,9 +108,7 @@ async def main(total: int) -> None:
         outbox = await pool.fetchval("SELECT count(*) FROM outbox")
     finally:
         await pool.close()
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_database(admin, app_url)
 
     total_s = asn_s + skp_s
     print(f"province: {len(REGENCIES)} regencies, {total:,} ASN (roster files generated in {gen_s:.1f} s)")  # noqa: T201

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import asyncpg
-from _infra import bench_database, infra  # noqa: I001 - sibling module of the bench scripts
+from _infra import bench_database, drop_database, infra  # noqa: I001 - sibling module of the bench scripts
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from kinerja_shared.contracts import Envelope
@@ -52,14 +52,6 @@ async def _database(admin_dsn: str) -> tuple[str, str]:
     await c.execute("CREATE TABLE applied (event_id uuid NOT NULL, asn_id uuid NOT NULL, minutes int NOT NULL)")
     await c.close()
     return app, owner
-
-
-async def _drop(admin_dsn: str, url: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def _events(n: int) -> list[ActivityReported]:
@@ -129,7 +121,7 @@ async def relay(kafka: KafkaSettings, admin_dsn: str, events: Sequence[ActivityR
     stop.set()
     await task
     await pool.close()
-    await _drop(admin_dsn, app)
+    await drop_database(admin_dsn, app)
     return len(events) / elapsed
 
 
@@ -199,7 +191,7 @@ async def inbox_consumer(kafka: KafkaSettings, admin_dsn: str, envelopes: Sequen
     lag = sum((await group_lag(kafka, group, [topic])).values())
     doubled = await pool.fetchval("SELECT count(*) - count(DISTINCT event_id) FROM applied")
     await pool.close()
-    await _drop(admin_dsn, app)
+    await drop_database(admin_dsn, app)
     assert lag == 0 and doubled == 0, f"lag {lag}, doubled {doubled}"
     return len(envelopes) / elapsed
 

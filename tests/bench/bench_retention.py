@@ -27,7 +27,7 @@ from pathlib import Path
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _infra import bench_database, infra  # noqa: E402
+from _infra import bench_database, drop_database, infra  # noqa: E402
 
 from kinerja_activity.bootstrap import DEFINITION  # noqa: E402
 from kinerja_activity.service.privacy import retention_rules  # noqa: E402
@@ -82,7 +82,6 @@ async def main() -> None:
     activities = args.activities or days // 2
     _, admin = infra()
     app_url, owner_url = await bench_database(admin)
-    name = app_url.rsplit("/", 1)[1]
     try:
         await run_migrations(DEFINITION, ActivitySettings(database_url=app_url, migration_database_url=owner_url))
         t0 = time.perf_counter()
@@ -106,11 +105,7 @@ async def main() -> None:
         print(f"batches: {batches:,} of up to {args.batch:,} rows, mean {1000 * elapsed / max(1, batches):.1f} ms each")
         print(f"load average at start {load:.1f}, end {os.getloadavg()[0]:.1f} (2 cores, shared)")
     finally:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_database(admin, app_url)
 
 
 if __name__ == "__main__":

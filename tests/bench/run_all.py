@@ -297,7 +297,7 @@ async def scaling(sizes: list[int], three_at: int) -> list[Figure]:
         try:
             rate, rss = await drain_with(be, kafka, app, owner, total, procs)
         finally:
-            await be._drop(admin, app)  # noqa: SLF001
+            await be.drop_database(admin, app)  # bench_evaluation's import of _infra's
         label = f"{total:,} facts, {procs} worker process{'es' if procs > 1 else ''}"
         out.append(Figure("scaling", f"drain {label}", rate, "events/s", None, "", "", None,
                           note=f"peak RSS {rss:.0f} MB per process"))  # fmt: skip
