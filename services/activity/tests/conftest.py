@@ -7,14 +7,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from kinerja_activity.bootstrap import DEFINITION
 from kinerja_activity.service.activities import Caller
+from kinerja_activity.settings import ActivitySettings
 from kinerja_shared.db import connect, create_pool, load_migrations, migrate
 from kinerja_shared.readmodels.org import MIGRATIONS_DIR as ORG_MIGRATIONS
+from kinerja_shared.settings import KafkaSettings
 from kinerja_shared.testing.plugin import MakeDatabase, ProvisionedDatabase
 from kinerja_shared.web import JAKARTA
 
@@ -117,6 +121,30 @@ async def pool(db: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 async def org(db: ProvisionedDatabase) -> Org:
     return await make_org(db)
+
+
+async def start_alpa(db: ProvisionedDatabase, org: Org, start: date) -> None:
+    """BKPSDM turns on day-end alpa marking for the org's regency from `start`."""
+    conn = await owner(db)
+    try:
+        await conn.execute(
+            "INSERT INTO activity_config (regency_id, alpa_start) VALUES ($1, $2)", org.regency_id, start
+        )
+    finally:
+        await conn.close()
+
+
+def worker_settings(db: ProvisionedDatabase, kafka: KafkaSettings, tmp_path: Path, **extra: Any) -> ActivitySettings:
+    """Settings for an in-process worker on the test database and namespace (the overdue scan kept out of the way)."""
+    return ActivitySettings(
+        database_url=db.app_url,
+        migration_database_url=db.owner_url,
+        kafka=kafka,
+        environment="test",
+        evidence_dir=tmp_path,
+        overdue_scan_seconds=3600,
+        **extra,
+    )
 
 
 def today() -> date:

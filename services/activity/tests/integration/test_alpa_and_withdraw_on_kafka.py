@@ -14,14 +14,13 @@ from kinerja_activity.bootstrap import DEFINITION
 from kinerja_activity.domain.calendar import days_to_close
 from kinerja_activity.service import activities as acts
 from kinerja_activity.service.commands import ActivityIn
-from kinerja_activity.settings import ActivitySettings
 from kinerja_shared.runtime import build_app
 from kinerja_shared.testing.helpers import read_all, wait_until
 from kinerja_shared.testing.plugin import MakeNamespace, ProvisionedDatabase
 from kinerja_shared.topics import ACTIVITY
 from kinerja_shared.web import JAKARTA
 
-from ..conftest import Org, owner
+from ..conftest import Org, owner, start_alpa, worker_settings
 from ..service.test_activities import item
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
@@ -38,22 +37,8 @@ async def test_worker_marks_alpa_and_relays_it_and_a_withdrawal(
     now = datetime.now(JAKARTA)
     start = now.date() - timedelta(days=7)
     expected_days = days_to_close(now.date(), start=start, lookback_days=7)
-    conn = await owner(db)
-    try:
-        await conn.execute(
-            "INSERT INTO activity_config (regency_id, alpa_start) VALUES ($1, $2)", org.regency_id, start
-        )
-    finally:
-        await conn.close()
-    settings = ActivitySettings(
-        database_url=db.app_url,
-        migration_database_url=db.owner_url,
-        kafka=kafka,
-        environment="test",
-        evidence_dir=tmp_path,
-        overdue_scan_seconds=3600,
-        alpa_scan_seconds=0.5,
-    )
+    await start_alpa(db, org, start)
+    settings = worker_settings(db, kafka, tmp_path, alpa_scan_seconds=0.5)
     worker = build_app(DEFINITION, settings, worker=True)
 
     async def settled() -> bool:

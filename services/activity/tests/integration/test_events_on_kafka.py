@@ -13,14 +13,13 @@ from kinerja_activity.bootstrap import DEFINITION
 from kinerja_activity.service import activities as acts
 from kinerja_activity.service import verification as ver
 from kinerja_activity.service.commands import ActivityIn
-from kinerja_activity.settings import ActivitySettings
 from kinerja_shared.runtime import build_app
 from kinerja_shared.testing.helpers import read_all, wait_until
 from kinerja_shared.testing.plugin import MakeNamespace, ProvisionedDatabase
 from kinerja_shared.topics import ACTIVITY
 from kinerja_shared.web import JAKARTA
 
-from ..conftest import Org, owner
+from ..conftest import Org, owner, worker_settings
 from ..service.test_activities import item
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
@@ -34,14 +33,7 @@ async def test_reported_then_verified_gives_exactly_two_events_in_order_and_repl
     db: ProvisionedDatabase, pool: asyncpg.Pool, org: Org, make_namespace: MakeNamespace, tmp_path: Path
 ) -> None:
     kafka = await make_namespace(partitions=3)
-    settings = ActivitySettings(
-        database_url=db.app_url,
-        migration_database_url=db.owner_url,
-        kafka=kafka,
-        environment="test",
-        evidence_dir=tmp_path,
-        overdue_scan_seconds=3600,
-    )
+    settings = worker_settings(db, kafka, tmp_path)
     worker = build_app(DEFINITION, settings, worker=True)
     now = datetime.now(JAKARTA)
     topic = kafka.topic(ACTIVITY)

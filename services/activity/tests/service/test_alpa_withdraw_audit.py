@@ -20,7 +20,7 @@ from kinerja_activity.service.commands import ActivityIn
 from kinerja_shared.testing.plugin import ProvisionedDatabase
 from kinerja_shared.web import JAKARTA
 
-from ..conftest import Org, add_asn, owner
+from ..conftest import Org, add_asn, owner, start_alpa
 from .test_activities import item, now
 
 pytestmark = pytest.mark.postgres
@@ -30,13 +30,7 @@ AFTER_WED = datetime.combine(date(2026, 11, 26), time(0, 5), JAKARTA)  # Thursda
 
 
 async def setup_alpa(db: ProvisionedDatabase, org: Org, *, start: date = MON) -> None:
-    conn = await owner(db)
-    try:
-        await conn.execute(
-            "INSERT INTO activity_config (regency_id, alpa_start) VALUES ($1, $2)", org.regency_id, start
-        )
-    finally:
-        await conn.close()
+    await start_alpa(db, org, start)
 
 
 async def attendance(db: ProvisionedDatabase, org: Org) -> dict[tuple[uuid.UUID, date], str]:
